@@ -45,7 +45,7 @@ describe('package boundaries', () => {
     const dir = await project('deep', {
       'a.ts': "import * as internals from '@tortie/bgp/src/index.js';\nexport const m = internals;\n",
     });
-    const r = await tryRun(tsc, ['-b', dir], { cwd: repo });
+    const r = await tryRun(tsc, ['-p', dir, '--noEmit'], { cwd: repo });
     expect(r.exitCode).not.toBe(0);
     expect(r.stdout).toMatch(/TS2307: Cannot find module '@tortie\/bgp\/src\/index\.js'/);
   });
@@ -54,9 +54,9 @@ describe('package boundaries', () => {
     const dir = await project('relative', {
       'a.ts': `import * as internals from '${join(repo, 'packages/bgp/src/index.js')}';\nexport const m = internals;\n`,
     });
-    const r = await tryRun(tsc, ['-b', dir], { cwd: repo });
+    const r = await tryRun(tsc, ['-p', dir, '--noEmit'], { cwd: repo });
     expect(r.exitCode).not.toBe(0);
-    expect(r.stdout).toMatch(/TS6059|TS6307/);
+    expect(r.stdout).toMatch(/TS6059: File '.*packages\/bgp\/src\/index\.ts' is not under 'rootDir'/);
   });
 
   it('the linter names the rule for a deep import', async () => {
