@@ -308,7 +308,7 @@ export function frrConfigText(c: FrrConfig, hostname: string): string {
     if (n.passive) l.push(` neighbor ${n.address} passive`);
   }
   l.push(' address-family ipv4 unicast');
-  (c.routes4 ?? []).forEach((r, i) => l.push(`  network ${r.prefix} route-map NET${i}`));
+  for (const [i, r] of (c.routes4 ?? []).entries()) l.push(`  network ${r.prefix} route-map NET${i}`);
   for (const n of c.neighbors) {
     l.push(`  neighbor ${n.address} activate`);
     if (n.rrClient) l.push(`  neighbor ${n.address} route-reflector-client`);
@@ -317,7 +317,7 @@ export function frrConfigText(c: FrrConfig, hostname: string): string {
   l.push(' exit-address-family');
   l.push(' address-family ipv6 unicast');
   const off = c.routes4?.length ?? 0;
-  (c.routes6 ?? []).forEach((r, i) => l.push(`  network ${r.prefix} route-map NET${off + i}`));
+  for (const [i, r] of (c.routes6 ?? []).entries()) l.push(`  network ${r.prefix} route-map NET${off + i}`);
   for (const n of c.neighbors) {
     if (n.ipv6 === false) continue;
     l.push(`  neighbor ${n.address} activate`);
