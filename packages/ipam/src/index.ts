@@ -17,6 +17,7 @@ export {
   parseCidr,
   parseIp,
 } from './cidr.js';
+export { crdFileName, loadCrds } from './crds.js';
 export * from './errors.js';
 export { IPAM_PLURALS, KubernetesCluster, KubernetesStore } from './k8s-store.js';
 export { affinityNode, affinityValue, cidrObjectName, handleObjectName } from './names.js';
