@@ -141,7 +141,7 @@ const DEFS: readonly CrdDef[] = [
     kind: 'IPAMConfig',
     plural: 'ipamconfigs',
     singular: 'ipamconfig',
-    description: 'Cluster-wide IPAM settings; the object named "default" is used.',
+    description: 'Cluster-wide IPAM settings; the object named default is used.',
     spec: {
       strictAffinity: bool('Never borrow addresses from another node’s block.'),
       maxBlocksPerHost: int('Most blocks a node may own; 0 = no limit.', { minimum: 0 }),
@@ -156,7 +156,7 @@ const DEFS: readonly CrdDef[] = [
     kind: 'BGPConfiguration',
     plural: 'bgpconfigurations',
     singular: 'bgpconfiguration',
-    description: 'BGP settings: "default" for the cluster, "node.<name>" per node.',
+    description: 'BGP settings: the object named default for the cluster, node.<name> per node.',
     spec: {
       asNumber: int('The cluster AS number (default 64512).', ASN),
       nodeToNodeMeshEnabled: bool('Full iBGP mesh between nodes (default true).'),

@@ -5,7 +5,7 @@ import { dumpYaml } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { crdFileName, loadCrds, TORTIE_API_GROUP } from '../src/index.js';
 
-const render = (c: object): string => `---\n${dumpYaml(c, { lineWidth: 120 })}`;
+const render = (c: object): string => `---\n${dumpYaml(c, { lineWidth: 120, quotingType: '"' })}`;
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../deploy/crds');
 
 describe('CRDs', () => {
