@@ -1,1 +1,35 @@
-export {};
+export {
+  DEFAULT_SOCKET,
+  DIRECT_MODULE,
+  GATEWAY_V4,
+  GATEWAY_V6,
+  HOST_VETH_MAC,
+  HOST_VETH_PATTERN,
+  HOST_VETH_PREFIX,
+  POD_ROUTE_PROTOCOL,
+} from './constants.js';
+export { IpamServer, type IpamServerOptions } from './daemon.js';
+export { conflist, type InstallOptions, type InstallResult, inClusterKubeconfig, install } from './install.js';
+export {
+  type AllocatedAddress,
+  type Allocation,
+  type AllocationRequest,
+  type HandleInfo,
+  type PodIpam,
+  SocketIpam,
+  SocketUnavailableError,
+} from './ipam-client.js';
+export { hostVethName, ipamHandle, podMac } from './names.js';
+export { type PluginDeps, type PluginOutput, runPlugin } from './plugin.js';
+export {
+  type CniEnv,
+  CniError,
+  CniErrorCode,
+  type CniResult,
+  type CniVersion,
+  type NetConf,
+  parseCniArgs,
+  parseEnv,
+  parseNetConf,
+  SUPPORTED_VERSIONS,
+} from './protocol.js';

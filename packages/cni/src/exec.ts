@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program to completion, feeding `input` on stdin. Never throws for a non-zero exit. */
+export function exec(file: string, args: readonly string[], input?: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdin.on('error', () => {
+      // the program may exit before reading all of its input; its exit status tells what happened
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/**
+ * `ip` in this process's network namespace, or in the namespace at `netnsPath` through nsenter
+ * (iproute2's `-n` only accepts names under /run/netns, the runtime may hand us /proc/PID/ns/net).
+ */
+export function ip(args: readonly string[], opts: { netns?: string; input?: string } = {}): Promise<ExecResult> {
+  if (opts.netns === undefined) return exec('ip', args, opts.input);
+  return exec('nsenter', [`--net=${opts.netns}`, '--', 'ip', ...args], opts.input);
+}
