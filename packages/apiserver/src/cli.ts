@@ -1,6 +1,6 @@
 /**
  * `tortie-apiserver --listen ADDR:PORT [--data FILE] [--token-file FILE] [--kubeconfig FILE]
- *  [--tls-cert-file FILE --tls-private-key-file FILE]`
+ *  [--tls-cert-file FILE --tls-private-key-file FILE | --plain-http]`
  * Runs until SIGINT/SIGTERM; prints the URL and the kubeconfig path on stdout.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { startApiServer } from './index.js';
 class UsageError extends Error {
   constructor(message: string) {
     super(
-      `${message}\nusage: tortie-apiserver --listen ADDR:PORT [--data FILE] [--token-file FILE] [--kubeconfig FILE] [--tls-cert-file FILE --tls-private-key-file FILE]`,
+      `${message}\nusage: tortie-apiserver --listen ADDR:PORT [--data FILE] [--token-file FILE] [--kubeconfig FILE] [--tls-cert-file FILE --tls-private-key-file FILE | --plain-http]`,
     );
     this.name = 'UsageError';
   }
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       kubeconfig: { type: 'string' },
       'tls-cert-file': { type: 'string' },
       'tls-private-key-file': { type: 'string' },
+      'plain-http': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
     ...(values.data ? { dataFile: values.data } : {}),
     ...(token ? { token } : {}),
     ...(values.kubeconfig ? { kubeconfigPath: values.kubeconfig } : {}),
-    ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
+    // HTTPS by default (self-signed unless files are given): kubectl sends tokens only over TLS.
+    tls: cert && key ? { certFile: cert, keyFile: key } : !values['plain-http'],
   });
   process.stdout.write(`tortie-apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   const shutdown = () => {

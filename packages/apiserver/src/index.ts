@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { TlsFiles } from './server.js';
+import { makeSelfSigned } from './selfsigned.js';
+import type { TlsMaterial } from './server.js';
 import { ApiServer } from './server.js';
 
 export type { StatusCause, StatusObject } from './errors.js';
@@ -47,8 +48,11 @@ export interface StartApiServerOptions {
   token?: string;
   /** Where to write the kubeconfig; a temporary file when omitted. */
   kubeconfigPath?: string;
-  /** Serve HTTPS with this certificate and key (PEM files). */
-  tls?: TlsFiles;
+  /**
+   * Serve HTTPS: `true` with a self-signed certificate made now (the kubeconfig trusts it), or
+   * with these PEM files. kubectl needs HTTPS: it never sends a bearer token over plain HTTP.
+   */
+  tls?: boolean | { certFile: string; keyFile: string };
   /** Interval of BOOKMARK events on watches that allow them (default 5000 ms). */
   bookmarkIntervalMs?: number;
 }
@@ -69,9 +73,9 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host, port };
 }
 
-function writeKubeconfig(path: string, url: string, token: string, caFile: string | undefined): void {
+function writeKubeconfig(path: string, url: string, token: string, ca: string | undefined): void {
   const cluster: Record<string, string | boolean> = { server: url };
-  if (caFile) cluster['certificate-authority-data'] = readFileSync(caFile).toString('base64');
+  if (ca) cluster['certificate-authority-data'] = Buffer.from(ca).toString('base64');
   // client-node refuses plain-HTTP clusters unless TLS verification is explicitly off.
   else cluster['insecure-skip-tls-verify'] = true;
   const doc = {
@@ -90,12 +94,20 @@ function writeKubeconfig(path: string, url: string, token: string, caFile: strin
 export async function startApiServer(opts: StartApiServerOptions = {}): Promise<RunningApiServer> {
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0');
   const token = opts.token ?? randomBytes(24).toString('hex');
+  let tls: TlsMaterial | undefined;
+  if (opts.tls === true) {
+    const hosts = ['127.0.0.1', '::1', 'localhost'];
+    if (host !== '0.0.0.0' && host !== '::') hosts.push(host);
+    tls = makeSelfSigned(hosts);
+  } else if (opts.tls) {
+    tls = { certPem: readFileSync(opts.tls.certFile, 'utf8'), keyPem: readFileSync(opts.tls.keyFile, 'utf8') };
+  }
   const server = new ApiServer({
     host,
     port,
     token,
     dataFile: opts.dataFile,
-    tls: opts.tls,
+    tls,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000,
   });
   await server.start();
@@ -103,7 +115,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
   const url = `${opts.tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${server.port}`;
   const kubeconfigPath =
     opts.kubeconfigPath ?? join(tmpdir(), `tortie-apiserver-${process.pid}-${server.port}.kubeconfig`);
-  writeKubeconfig(kubeconfigPath, url, token, opts.tls?.certFile);
+  writeKubeconfig(kubeconfigPath, url, token, tls?.certPem);
   let current = server;
   const faults: FaultInjector = {
     failNextWrites: (n, code) => current.failNextWrites(n, code),

@@ -136,7 +136,7 @@ export function builtinTypes(): ResourceType[] {
       statusOnCreate: 'drop',
       printerColumns: [
         nameCol,
-        { name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp', priority: 0 },
+        { name: 'Created At', type: 'string', jsonPath: '.metadata.creationTimestamp', priority: 0 },
       ],
     },
   ];

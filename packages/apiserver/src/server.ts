@@ -4,7 +4,6 @@
  * following kube-apiserver closely enough that client-node and kubectl cannot tell the difference.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -24,6 +23,7 @@ import {
   StatusReason,
   staleConflict,
 } from './errors.js';
+import { apiVersionFromPath, openApiGroupVersion, openApiRoot } from './openapi.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import type { ResourceType } from './resources.js';
 import { apiVersionOf, builtinTypes, storageKey, typesFromCrd } from './resources.js';
@@ -37,9 +37,10 @@ import { toTable } from './table.js';
 import type { Json, JsonObject, KubeObject } from './types.js';
 import { clone, isJsonObject } from './types.js';
 
-export interface TlsFiles {
-  certFile: string;
-  keyFile: string;
+/** PEM certificate and key to serve HTTPS with. */
+export interface TlsMaterial {
+  certPem: string;
+  keyPem: string;
 }
 
 export interface ApiServerConfig {
@@ -47,7 +48,7 @@ export interface ApiServerConfig {
   port: number;
   token: string;
   dataFile: string | undefined;
-  tls: TlsFiles | undefined;
+  tls: TlsMaterial | undefined;
   /** How often watches that allow bookmarks get one. */
   bookmarkIntervalMs: number;
 }
@@ -128,9 +129,7 @@ export class ApiServer {
       this.handle(req, res).catch((e: unknown) => this.sendError(res, e));
     };
     const tls = this.config.tls;
-    const server = tls
-      ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler)
-      : createHttpServer(handler);
+    const server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler) : createHttpServer(handler);
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -220,6 +219,14 @@ export class ApiServer {
     const text = Buffer.concat(chunks).toString('utf8');
     if (text.trim() === '') return undefined;
     const ct = req.headers['content-type'] ?? '';
+    if (ct.includes('protobuf') || ct.includes('cbor')) {
+      // Only JSON and YAML bodies are understood; 415 tells client-go to fall back to JSON.
+      throw new ApiError(
+        415,
+        StatusReason.UnsupportedMediaType,
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      );
+    }
     try {
       return (ct.includes('yaml') ? parseYaml(text) : JSON.parse(text)) as Json;
     } catch (e) {
@@ -253,6 +260,13 @@ export class ApiServer {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('ok');
       return;
+    }
+    if (first === 'openapi') {
+      if (segs[1] === 'v3' && segs.length === 2) return this.send(res, 200, openApiRoot(this.types));
+      const gv = segs[1] === 'v3' ? apiVersionFromPath(segs.slice(2)) : undefined;
+      const doc = gv ? openApiGroupVersion(this.types, gv.group, gv.version) : undefined;
+      if (!doc) throw new ApiError(404, StatusReason.NotFound, 'the server could not find the requested resource');
+      return this.send(res, 200, doc);
     }
     if (first === 'api' && segs.length === 1) {
       const host = req.headers.host ?? `${this.config.host}:${this.port}`;

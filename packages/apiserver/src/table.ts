@@ -64,7 +64,8 @@ export function humanDuration(ms: number): string {
 
 function cell(col: PrinterColumn, obj: KubeObject, now: number): Json {
   const values = evalJsonPath(obj, col.jsonPath);
-  if (values.length === 0) return col.type === 'string' || col.type === 'date' ? '<none>' : null;
+  // Missing values are null cells, which kubectl prints as <none>, like kube-apiserver's CR tables.
+  if (values.length === 0) return null;
   const v = values[0] as Json;
   if (col.type === 'date' && typeof v === 'string') {
     const t = Date.parse(v);
