@@ -1,8 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import { type AllocatorOptions, BlockAllocator } from './allocator.js';
-import { KubernetesCluster, KubernetesStore } from './k8s-store.js';
-import type { RetryOptions } from './retry.js';
-
 export { type AllocatorOptions, BlockAllocator, IPAM_CONFIG_NAME } from './allocator.js';
 export * from './block.js';
 export {
@@ -17,9 +12,22 @@ export {
   parseCidr,
   parseIp,
 } from './cidr.js';
+export {
+  type Clock,
+  type GcReport,
+  IpamController,
+  type IpamControllerOptions,
+  type NodeEventSource,
+} from './controller.js';
 export { crdFileName, loadCrds } from './crds.js';
 export * from './errors.js';
+export {
+  type KubernetesIpamControllerOptions,
+  kubernetesIpamController,
+  NodeInformerSource,
+} from './k8s-controller.js';
 export { IPAM_PLURALS, KubernetesCluster, KubernetesStore } from './k8s-store.js';
+export { type KubernetesIpamOptions, kubernetesIpam } from './kubernetes.js';
 export { affinityNode, affinityValue, cidrObjectName, handleObjectName } from './names.js';
 export { isRetryable, type RetryOptions, withRetries } from './retry.js';
 export { parseSelector, selectorMatches } from './selector.js';
@@ -34,19 +42,6 @@ export {
   type Versioned,
 } from './store.js';
 export * from './types.js';
+export { formatUsage, ipamUsage, type UsageOptions, type UsageReport } from './usage.js';
 export { BLOCK_SIZE_RANGE, validatePool } from './validate.js';
-
-export interface KubernetesIpamOptions {
-  /** Bounded, jittered retries on 409/5xx. */
-  readonly retry?: RetryOptions;
-}
-
-/** The allocator over the Kubernetes API; node labels (for pool nodeSelectors) come from Nodes. */
-export function kubernetesIpam(kubeconfig: KubeConfig, opts: KubernetesIpamOptions = {}): BlockAllocator {
-  const cluster = new KubernetesCluster(kubeconfig);
-  const allocatorOpts: AllocatorOptions = {
-    ...(opts.retry ? { retry: opts.retry } : {}),
-    nodeLabels: async (node) => (await cluster.getNode(node))?.labels ?? {},
-  };
-  return new BlockAllocator(new KubernetesStore(kubeconfig), allocatorOpts);
-}
+export { WorkQueue } from './workqueue.js';
