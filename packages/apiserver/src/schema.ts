@@ -224,3 +224,28 @@ export function validate(schema: Schema, value: Json, path = '', isRoot = true):
   }
   return causes;
 }
+
+/** Fields the schema would prune, as `spec.foo` paths: what fieldValidation=Strict rejects. */
+export function unknownFields(schema: Schema, value: Json, path = '', isRoot = true): string[] {
+  const out: string[] = [];
+  if (isJsonObject(value)) {
+    const props = isJsonObject(schema.properties) ? schema.properties : undefined;
+    const additional = schema.additionalProperties;
+    const preserve =
+      schema['x-kubernetes-preserve-unknown-fields'] === true || schema['x-kubernetes-embedded-resource'] === true;
+    for (const [k, v] of Object.entries(value)) {
+      if (isRoot && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
+      const ps = props?.[k];
+      const p = path ? `${path}.${k}` : k;
+      if (isJsonObject(ps)) out.push(...unknownFields(ps, v, p, false));
+      else if (isJsonObject(additional)) out.push(...unknownFields(additional, v, p, false));
+      else if (!preserve && additional !== true) out.push(p);
+    }
+  } else if (Array.isArray(value) && isJsonObject(schema.items)) {
+    const items = schema.items;
+    value.forEach((v, i) => {
+      out.push(...unknownFields(items, v, `${path}[${i}]`, false));
+    });
+  }
+  return out;
+}

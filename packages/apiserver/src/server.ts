@@ -27,7 +27,7 @@ import { apiVersionFromPath, openApiGroupVersion, openApiRoot } from './openapi.
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import type { ResourceType } from './resources.js';
 import { apiVersionOf, builtinTypes, storageKey, typesFromCrd } from './resources.js';
-import { defaultAndPrune, validate } from './schema.js';
+import { defaultAndPrune, unknownFields, validate } from './schema.js';
 import type { Selector } from './selectors.js';
 import { makeSelector } from './selectors.js';
 import type { StoreEvent } from './store.js';
@@ -35,7 +35,7 @@ import { Store } from './store.js';
 import type { IncludeObject } from './table.js';
 import { toTable } from './table.js';
 import type { Json, JsonObject, KubeObject } from './types.js';
-import { clone, isJsonObject } from './types.js';
+import { canonicalJson, clone, isJsonObject } from './types.js';
 
 /** PEM certificate and key to serve HTTPS with. */
 export interface TlsMaterial {
@@ -79,13 +79,13 @@ const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** Everything but metadata and status: what `generation` counts changes of. */
 function specOf(o: KubeObject): string {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
 }
 
 export class ApiServer {
@@ -306,6 +306,8 @@ export class ApiServer {
     const target = this.route(group, version, rest);
     const isWatch = watchPath || q.get('watch') === 'true' || q.get('watch') === '1';
     const wantTable = (req.headers.accept ?? '').includes('as=Table');
+    // Unknown fields are pruned silently unless the client asks for strict validation (kubectl does).
+    const strict = q.get('fieldValidation') === 'Strict';
 
     if (target.name === undefined) {
       if (method === 'GET' && isWatch) return this.watch(req, res, target, q, wantTable);
@@ -313,7 +315,7 @@ export class ApiServer {
       if (method === 'POST') {
         this.checkWriteFault(target, undefined);
         const body = await this.readBody(req);
-        const created = this.create(target, body, q.get('dryRun') === 'All');
+        const created = this.create(target, body, q.get('dryRun') === 'All', strict);
         return this.send(res, 201, created);
       }
       if (method === 'DELETE') {
@@ -347,7 +349,7 @@ export class ApiServer {
     if (method === 'PUT') {
       this.checkWriteFault(target, name);
       const body = await this.readBody(req);
-      return this.send(res, 200, this.update(target, body, q.get('dryRun') === 'All'));
+      return this.send(res, 200, this.update(target, body, q.get('dryRun') === 'All', strict));
     }
     if (method === 'PATCH') {
       this.checkWriteFault(target, name);
@@ -355,7 +357,7 @@ export class ApiServer {
       return this.send(
         res,
         200,
-        this.patch(target, body, req.headers['content-type'] ?? '', q.get('dryRun') === 'All'),
+        this.patch(target, body, req.headers['content-type'] ?? '', q.get('dryRun') === 'All', strict),
       );
     }
     if (method === 'DELETE') {
@@ -626,9 +628,15 @@ export class ApiServer {
   }
 
   /** CR schema (defaulting, pruning, validation) and the CRD's own checks; throws 422 with every cause. */
-  private admit(t: ResourceType, obj: KubeObject): KubeObject {
+  private admit(t: ResourceType, obj: KubeObject, strict = false): KubeObject {
     const causes = this.validateMeta(t, obj);
     let out = obj;
+    if (t.schema && strict) {
+      const unknown = unknownFields(t.schema, obj as unknown as Json);
+      if (unknown.length > 0) {
+        throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      }
+    }
     if (t.schema) {
       out = defaultAndPrune(t.schema, obj as unknown as Json) as unknown as KubeObject;
       causes.push(...validate(t.schema, out as unknown as Json));
@@ -684,7 +692,7 @@ export class ApiServer {
     return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   }
 
-  private create(target: Target, body: Json | undefined, dryRun: boolean): KubeObject {
+  private create(target: Target, body: Json | undefined, dryRun: boolean, strict: boolean): KubeObject {
     const { type } = target;
     let obj = this.checkKind(type, body);
     const meta = obj.metadata;
@@ -724,7 +732,7 @@ export class ApiServer {
     else if (type.statusOnCreate !== 'keep') obj.status = clone(type.statusOnCreate);
     obj.apiVersion = apiVersionOf(type);
     obj.kind = type.kind;
-    obj = this.admit(type, obj);
+    obj = this.admit(type, obj, strict);
     if (storageKey(type) === CRD_KEY) obj.status = this.crdStatus(obj);
     const key = storageKey(type);
     if (this.store.get(key, meta.namespace ?? '', meta.name ?? '')) throw alreadyExists(this.rn(type), meta.name ?? '');
@@ -769,6 +777,7 @@ export class ApiServer {
     incoming: KubeObject,
     dryRun: boolean,
     requireRv: boolean,
+    strict: boolean,
   ): KubeObject {
     const { type } = target;
     const rn = this.rn(type);
@@ -827,7 +836,7 @@ export class ApiServer {
     next.kind = type.kind;
     if (existing.metadata.resourceVersion !== undefined)
       next.metadata.resourceVersion = existing.metadata.resourceVersion;
-    next = this.admit(type, next);
+    next = this.admit(type, next, strict);
     if (key === CRD_KEY && target.subresource !== 'status') next.status = existing.status ?? this.crdStatus(next);
     if (specOf(next) !== specOf(existing)) next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
     // A no-op write does not bump resourceVersion and sends no event, as in kube-apiserver.
@@ -848,15 +857,21 @@ export class ApiServer {
     return obj;
   }
 
-  private update(target: Target, body: Json | undefined, dryRun: boolean): KubeObject {
+  private update(target: Target, body: Json | undefined, dryRun: boolean, strict: boolean): KubeObject {
     const incoming = this.checkKind(target.type, body);
     if (target.type.namespaced && incoming.metadata.namespace && incoming.metadata.namespace !== target.namespace) {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    return this.applyUpdate(target, this.existing(target), incoming, dryRun, true);
+    return this.applyUpdate(target, this.existing(target), incoming, dryRun, true, strict);
   }
 
-  private patch(target: Target, body: Json | undefined, contentType: string, dryRun: boolean): KubeObject {
+  private patch(
+    target: Target,
+    body: Json | undefined,
+    contentType: string,
+    dryRun: boolean,
+    strict: boolean,
+  ): KubeObject {
     const existing = this.existing(target);
     const base = this.out(target.type, existing) as unknown as Json;
     const ct = contentType.split(';')[0]!.trim();
@@ -879,7 +894,7 @@ export class ApiServer {
     if (!isJsonObject(patched)) throw badRequest('the patched object is not a JSON object');
     const incoming = this.checkKind(target.type, patched);
     // A patch without a resourceVersion applies to whatever is current; with one, it is a precondition.
-    return this.applyUpdate(target, existing, incoming, dryRun, false);
+    return this.applyUpdate(target, existing, incoming, dryRun, false, strict);
   }
 
   private deleteOptions(body: Json | undefined, q: URLSearchParams): DeleteOptions {

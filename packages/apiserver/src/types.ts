@@ -46,3 +46,13 @@ export function isJsonObject(v: unknown): v is JsonObject {
 export function clone<T>(v: T): T {
   return structuredClone(v);
 }
+
+/** JSON with object keys sorted, so equal objects compare equal whatever order a client sent. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) => {
+    if (typeof val !== 'object' || val === null || Array.isArray(val)) return val;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(val).sort()) sorted[k] = (val as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
