@@ -1,0 +1,279 @@
+// Adj-RIB-Out of one peer: what has been advertised (one attribute-set id per prefix slot, 4 bytes)
+// and what must be looked at again (a dirty queue fed by the Loc-RIB's change events). Nothing is
+// computed when the Loc-RIB changes; `takeBatches()` compares, per dirty prefix, the current
+// export result with what was sent, so a change that is undone before the flush sends nothing.
+// Export results are cached per (attribute set, source peer), so an unchanged route shares the
+// interned set instead of copying anything per prefix.
+
+import type { Family, PathAttributes } from '../wire/types.js';
+import type { AttrSet } from './attrs.js';
+import type { LocRib } from './loc-rib.js';
+import type { RibPeer } from './peer.js';
+import type { PrefixKey } from './prefix.js';
+import { growInt32, growUint8 } from './prefix-index.js';
+
+/** Computes what to send to one peer for a best route. Built by `policy/` (`createExporter`). */
+export interface Exporter {
+  /** True when results depend on the prefix; they are then computed per prefix, not cached. */
+  readonly prefixDependent: boolean;
+  /** Attributes to send for the best route at `key` learned from `from`, or null to not advertise it. */
+  exportRoute(from: RibPeer, attrSet: AttrSet, key: PrefixKey): PathAttributes | null;
+}
+
+/** One unit for the codec's packer: prefixes sharing one attribute set, or withdrawals. */
+export interface OutBatch {
+  readonly family: Family;
+  /** The attributes of `announced`; null for a withdrawal batch. */
+  readonly attrSet: AttrSet | null;
+  /** Announced prefix keys (numbers for IPv4, strings for IPv6); empty in a withdrawal batch. */
+  readonly announced: readonly PrefixKey[];
+  /** Withdrawn prefix keys; empty in an announcement batch. */
+  readonly withdrawn: readonly PrefixKey[];
+}
+
+export interface AdjRibOutOptions {
+  /** Families negotiated with the peer (default both). */
+  readonly families?: readonly Family[];
+  /** Split batches above this many prefixes (default: no limit; the packer splits by size anyway). */
+  readonly maxPrefixesPerBatch?: number;
+}
+
+let nextConsumer = 1;
+
+export class AdjRibOut {
+  readonly rib: LocRib;
+  readonly peer: RibPeer;
+  private exporter: Exporter;
+  private readonly v4: boolean;
+  private readonly v6: boolean;
+  private readonly maxPer: number;
+  private consumer: number;
+  private adv: Int32Array;
+  private dirty: Uint8Array;
+  private queue: number[] = [];
+  private advertisedCount = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(rib: LocRib, peer: RibPeer, exporter: Exporter, options: AdjRibOutOptions = {}) {
+    this.rib = rib;
+    this.peer = peer;
+    this.exporter = exporter;
+    const fams = options.families ?? ['ipv4-unicast', 'ipv6-unicast'];
+    this.v4 = fams.includes('ipv4-unicast');
+    this.v6 = fams.includes('ipv6-unicast');
+    this.maxPer = options.maxPrefixesPerBatch ?? Number.POSITIVE_INFINITY;
+    this.consumer = nextConsumer++ * 65536;
+    const cap = rib.prefixes.slotCapacity;
+    this.adv = new Int32Array(cap);
+    this.dirty = new Uint8Array(cap);
+    rib.prefixes.onGrow((c) => {
+      this.adv = growInt32(this.adv, c);
+      this.dirty = growUint8(this.dirty, c);
+    });
+    this.unsubscribe = rib.onChange((slots) => this.markSlots(slots));
+  }
+
+  /** Prefixes currently advertised to the peer. */
+  get size(): number {
+    return this.advertisedCount;
+  }
+
+  /** Prefixes waiting for `takeBatches()`. */
+  get pendingCount(): number {
+    return this.queue.length;
+  }
+
+  /** The attribute set last sent for `key`, if it is advertised. */
+  advertised(key: PrefixKey): AttrSet | undefined {
+    const slot = this.rib.prefixes.find(key);
+    if (slot < 0) return undefined;
+    const id = this.adv[slot]!;
+    return id ? this.rib.registry.get(id) : undefined;
+  }
+
+  /** Every advertised prefix with its attributes. */
+  *entries(): IterableIterator<[PrefixKey, AttrSet]> {
+    const reg = this.rib.registry;
+    for (const slot of this.rib.prefixes.slots()) {
+      const id = this.adv[slot]!;
+      if (id) yield [this.rib.prefixes.keyOf(slot), reg.get(id)];
+    }
+  }
+
+  /** Queues every best route (session established, route refresh, policy change). */
+  markAll(): void {
+    for (const slot of this.rib.bestSlots()) this.mark(slot);
+    // advertised prefixes without a best route any more are queued by change events already
+  }
+
+  /** Replaces the export rules and re-evaluates everything (what is unchanged is not re-sent). */
+  setExporter(exporter: Exporter): void {
+    this.rib.registry.clearDerived(this.consumer, this.consumer + 65536);
+    this.consumer = nextConsumer++ * 65536;
+    this.exporter = exporter;
+    for (const slot of this.rib.prefixes.slots()) if (this.adv[slot]) this.mark(slot);
+    this.markAll();
+  }
+
+  /** Forgets everything advertised (session down); the next session starts with `markAll()`. */
+  reset(): void {
+    const reg = this.rib.registry;
+    const prefixes = this.rib.prefixes;
+    for (const slot of this.queue) {
+      this.dirty[slot] = 0;
+      prefixes.unref(slot);
+    }
+    this.queue = [];
+    for (let slot = 0; slot < prefixes.highWater; slot++) {
+      const id = this.adv[slot]!;
+      if (!id) continue;
+      this.adv[slot] = 0;
+      reg.releaseId(id);
+      prefixes.unref(slot);
+    }
+    this.advertisedCount = 0;
+    reg.clearDerived(this.consumer, this.consumer + 65536);
+  }
+
+  /** Stops following the Loc-RIB and releases everything. */
+  close(): void {
+    this.unsubscribe();
+    this.reset();
+  }
+
+  /**
+   * Computes what changed since the last call and returns it packed: withdrawals first (one batch
+   * per family), then one batch per (family, attribute set). Prefixes whose outcome equals what was
+   * sent are left out.
+   */
+  takeBatches(): OutBatch[] {
+    const rib = this.rib;
+    const reg = rib.registry;
+    const prefixes = rib.prefixes;
+    const exporter = this.exporter;
+    const cached = !exporter.prefixDependent;
+    const queue = this.queue;
+    this.queue = [];
+    const groups4 = new Map<number, number[]>();
+    const groups6 = new Map<number, string[]>();
+    const wd4: number[] = [];
+    const wd6: string[] = [];
+    const self = this.peer.index;
+    let memoIn = -1;
+    let memoFrom = -1;
+    let memoOut = 0;
+    let memoV4 = true;
+    let memoGroup: number[] | undefined;
+    let memoGroupId = -1;
+    for (let q = 0; q < queue.length; q++) {
+      const slot = queue[q]!;
+      this.dirty[slot] = 0;
+      const isV4 = prefixes.isV4(slot);
+      let desired = 0;
+      const node = rib.bestNodeAt(slot);
+      if (node >= 0 && (isV4 ? this.v4 : this.v6)) {
+        const from = rib.nodePeer(node);
+        if (from !== self) {
+          const inId = rib.nodeAttr(node);
+          if (cached && inId === memoIn && from === memoFrom && isV4 === memoV4) desired = memoOut;
+          else {
+            const inSet = reg.get(inId);
+            const fromPeer = rib.peer(from)!;
+            if (cached) {
+              const ck = this.consumer + from * 2 + (isV4 ? 0 : 1);
+              let out = reg.derivedOf(inSet, ck);
+              if (out === undefined) {
+                const attrs = exporter.exportRoute(fromPeer, inSet, prefixes.keyOf(slot));
+                out = attrs === null ? null : attrs === inSet.attrs ? inSet : reg.intern(attrs, 0);
+                reg.setDerived(inSet, ck, out);
+              }
+              desired = out ? out.id : 0;
+              memoIn = inId;
+              memoFrom = from;
+              memoV4 = isV4;
+              memoOut = desired;
+            } else {
+              const attrs = exporter.exportRoute(fromPeer, inSet, prefixes.keyOf(slot));
+              desired = attrs === null ? 0 : attrs === inSet.attrs ? inSet.id : reg.intern(attrs, 0).id;
+            }
+          }
+        }
+      }
+      const cur = this.adv[slot]!;
+      if (desired !== cur) {
+        if (desired) {
+          reg.get(desired).refs++;
+          if (isV4) {
+            if (desired !== memoGroupId) {
+              memoGroupId = desired;
+              memoGroup = groups4.get(desired);
+              if (!memoGroup) {
+                memoGroup = [];
+                groups4.set(desired, memoGroup);
+              }
+            }
+            memoGroup!.push(prefixes.keyOf(slot) as number);
+          } else {
+            let g = groups6.get(desired);
+            if (!g) {
+              g = [];
+              groups6.set(desired, g);
+            }
+            g.push(prefixes.keyOf(slot) as string);
+          }
+          if (!cur) {
+            prefixes.ref(slot);
+            this.advertisedCount++;
+          }
+        } else {
+          if (isV4) wd4.push(prefixes.keyOf(slot) as number);
+          else wd6.push(prefixes.keyOf(slot) as string);
+          this.advertisedCount--;
+        }
+        this.adv[slot] = desired;
+        if (cur) {
+          reg.releaseId(cur);
+          if (!desired) prefixes.unref(slot);
+        }
+      }
+      prefixes.unref(slot); // the queue's reference
+    }
+    const out: OutBatch[] = [];
+    const max = this.maxPer;
+    const push = (family: Family, attrSet: AttrSet | null, keys: PrefixKey[]): void => {
+      if (keys.length === 0) return;
+      if (keys.length <= max) {
+        out.push(
+          attrSet
+            ? { family, attrSet, announced: keys, withdrawn: [] }
+            : { family, attrSet, announced: [], withdrawn: keys },
+        );
+        return;
+      }
+      for (let i = 0; i < keys.length; i += max) push(family, attrSet, keys.slice(i, i + max));
+    };
+    push('ipv4-unicast', null, wd4);
+    push('ipv6-unicast', null, wd6);
+    for (const [id, keys] of groups4) push('ipv4-unicast', reg.get(id), keys);
+    for (const [id, keys] of groups6) push('ipv6-unicast', reg.get(id), keys);
+    return out;
+  }
+
+  private markSlots(slots: readonly number[]): void {
+    const rib = this.rib;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (this.dirty[slot]) continue;
+      // a freed slot (prefix gone everywhere) has no best route and nothing advertised
+      if (!this.adv[slot] && rib.bestNodeAt(slot) < 0) continue;
+      this.mark(slot);
+    }
+  }
+
+  private mark(slot: number): void {
+    if (this.dirty[slot]) return;
+    this.dirty[slot] = 1;
+    this.queue.push(slot);
+    this.rib.prefixes.ref(slot);
+  }
+}
