@@ -2,7 +2,7 @@
 // time negotiation (§4.2, §10). Pure: the result says either what was negotiated or which
 // NOTIFICATION to send.
 
-import type { OpenMessage } from '../wire/types.js';
+import type { OpenMessage } from '../wire/index.js';
 import { bgpIdToNumber } from './collision.js';
 import type { NotificationSpec } from './types.js';
 
