@@ -1,0 +1,310 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createExporter, type LocalSpeaker } from '../../src/policy/index.js';
+import {
+  AdjRibIn,
+  AdjRibOut,
+  type Exporter,
+  formatPrefixKey,
+  keyToPrefix,
+  PrefixIndex,
+  parsePrefixKey,
+  prefixKey,
+  v4Key,
+  v4KeyAddr,
+} from '../../src/rib/index.js';
+import { attrs, k, ribWith, seq } from './helpers.js';
+
+const local: LocalSpeaker = { asn: 64512, routerId: '10.0.0.1' };
+const passThrough: Exporter = { prefixDependent: false, exportRoute: (_f, s) => s.attrs };
+
+function v4Keys(n: number, base = 0x0a000000): number[] {
+  return Array.from({ length: n }, (_, i) => v4Key(base + i * 256, 24));
+}
+
+describe('prefix keys', () => {
+  it('round-trip IPv4 and IPv6 text, and reject host bits', () => {
+    for (const t of [
+      '0.0.0.0/0',
+      '10.0.0.0/8',
+      '192.0.2.128/25',
+      '255.255.255.255/32',
+      '2001:db8::/32',
+      '::/0',
+      '2001:db8:0:1::/64',
+      'fe80::1/128',
+    ]) {
+      expect(formatPrefixKey(parsePrefixKey(t))).toBe(t);
+      expect(prefixKey(keyToPrefix(parsePrefixKey(t)))).toBe(parsePrefixKey(t));
+    }
+    expect(() => parsePrefixKey('10.0.0.1/8')).toThrow(/host bits/);
+    expect(parsePrefixKey('10.0.0.1/8', true)).toBe(parsePrefixKey('10.0.0.0/8'));
+    expect(() => parsePrefixKey('2001:db8::1/32')).toThrow(/host bits/);
+    expect(() => parsePrefixKey('10.0.0.0/33')).toThrow(/above 32/);
+    expect(typeof parsePrefixKey('10.0.0.0/8')).toBe('number');
+    expect(typeof parsePrefixKey('2001:db8::/32')).toBe('string');
+  });
+
+  it('PrefixIndex agrees with a Map under random inserts and releases', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 })), { maxLength: 600 }), (ops) => {
+        const idx = new PrefixIndex(16);
+        const model = new Map<number, number>();
+        for (const [add, i] of ops) {
+          const key = v4Key(i * 4096, 20 + (i % 5));
+          if (add) {
+            const s = idx.intern(key);
+            idx.ref(s);
+            model.set(key, s);
+          } else if (model.has(key)) {
+            idx.unref(model.get(key)!);
+            model.delete(key);
+          }
+        }
+        expect(idx.size).toBe(model.size);
+        for (const [key, s] of model) {
+          expect(idx.find(key)).toBe(s);
+          expect(idx.keyOf(s)).toBe(key);
+        }
+        for (let i = 0; i <= 300; i++) {
+          const key = v4Key(i * 4096, 20 + (i % 5));
+          if (!model.has(key)) expect(idx.find(key)).toBe(-1);
+        }
+      }),
+    );
+  });
+});
+
+describe('Adj-RIB-In and Loc-RIB', () => {
+  it('shares one attribute set across prefixes and peers, and releases it', () => {
+    const { rib, add } = ribWith();
+    const a = add();
+    const b = add();
+    rib.applyUpdate(a, attrs(), v4Keys(100));
+    rib.applyUpdate(b, attrs(), v4Keys(100));
+    expect(rib.registry.size).toBe(1);
+    expect([...rib.registry.values()][0]!.refs).toBe(200);
+    expect(rib.routeCount).toBe(200);
+    rib.removePeer(a);
+    rib.applyUpdate(b, null, [], v4Keys(100));
+    expect(rib.registry.size).toBe(0);
+    expect(rib.prefixes.size).toBe(0);
+    expect(rib.size).toBe(0);
+  });
+
+  it('replaces a peer route on re-announce and reports the change', () => {
+    const { rib, add } = ribWith();
+    const a = add();
+    const [p] = v4Keys(1);
+    rib.applyUpdate(a, attrs({ med: 1 }), [p!]);
+    expect(rib.applyUpdate(a, attrs({ med: 1 }), [p!])).toHaveLength(0);
+    expect(rib.applyUpdate(a, attrs({ med: 2 }), [p!])).toHaveLength(1);
+    expect(rib.best(p!)?.attrSet.attrs.med).toBe(2);
+    expect(rib.candidates(p!)).toHaveLength(1);
+    expect(rib.registry.size).toBe(1);
+  });
+
+  it('removePeer withdraws everything and fails over to the next best', () => {
+    const { rib, add } = ribWith();
+    const a = add({ routerId: '1.1.1.1' });
+    const b = add({ routerId: '2.2.2.2' });
+    const keys = v4Keys(10);
+    rib.applyUpdate(a, attrs(), keys);
+    rib.applyUpdate(b, attrs(), keys.slice(0, 5));
+    const seen: number[] = [];
+    rib.onChange((s) => seen.push(...s));
+    const changed = rib.removePeer(a);
+    expect(changed).toHaveLength(10);
+    expect(seen).toHaveLength(10);
+    expect(rib.size).toBe(5);
+    for (const key of keys.slice(0, 5)) expect(rib.best(key)?.peer).toBe(b);
+    expect(() => rib.applyUpdate(a, attrs(), keys)).toThrow(/not a peer/);
+  });
+
+  it('AdjRibIn applies the importer per attribute set, or per prefix when prefix-dependent', () => {
+    const { rib, add } = ribWith();
+    const a = add();
+    let calls = 0;
+    const inA = new AdjRibIn(rib, a, {
+      prefixDependent: false,
+      importRoute: (x) => {
+        calls++;
+        return { ...x, localPref: 42 };
+      },
+    });
+    inA.update(attrs(), v4Keys(50));
+    expect(calls).toBe(1);
+    expect(rib.best(v4Keys(1)[0]!)?.attrSet.attrs.localPref).toBe(42);
+    // prefix-dependent: rejects odd prefixes, withdrawing earlier accepted versions
+    inA.importer = {
+      prefixDependent: true,
+      importRoute: (x, key) => ((v4KeyAddr(key as number) >>> 8) & 1 ? null : x),
+    };
+    inA.update(attrs(), v4Keys(50));
+    expect(inA.size).toBe(25);
+  });
+});
+
+describe('Adj-RIB-Out', () => {
+  function setup(exporter: Exporter = passThrough) {
+    const { rib, add } = ribWith();
+    const from = add();
+    const to = add();
+    const out = new AdjRibOut(rib, to, exporter);
+    return { rib, from, to, out, add };
+  }
+
+  it('packs N prefixes with 3 attribute sets into 3 batches', () => {
+    const { rib, from, out } = setup();
+    const keys = v4Keys(3000);
+    for (let i = 0; i < 3000; i += 10) rib.applyUpdate(from, attrs({ med: (i / 10) % 3 }), keys.slice(i, i + 10));
+    const batches = out.takeBatches();
+    expect(batches).toHaveLength(3);
+    expect(batches.map((b) => b.announced.length)).toEqual([1000, 1000, 1000]);
+    expect(new Set(batches.map((b) => b.attrSet?.attrs.med))).toEqual(new Set([0, 1, 2]));
+    expect(out.size).toBe(3000);
+    expect(out.takeBatches()).toEqual([]);
+    // withdrawals are packed together too
+    rib.applyUpdate(from, null, [], keys.slice(0, 1500));
+    const w = out.takeBatches();
+    expect(w).toHaveLength(1);
+    expect(w[0]!.attrSet).toBeNull();
+    expect(w[0]!.withdrawn).toHaveLength(1500);
+    expect(out.size).toBe(1500);
+  });
+
+  it('separates families and splits at maxPrefixesPerBatch', () => {
+    const { rib, add } = ribWith();
+    const from = add();
+    const to = add();
+    const out = new AdjRibOut(rib, to, passThrough, { maxPrefixesPerBatch: 40 });
+    rib.applyUpdate(from, attrs(), [...v4Keys(100), k('2001:db8::/32'), k('2001:db8:1::/48')]);
+    const b = out.takeBatches();
+    expect(b.filter((x) => x.family === 'ipv4-unicast').map((x) => x.announced.length)).toEqual([40, 40, 20]);
+    expect(b.filter((x) => x.family === 'ipv6-unicast').map((x) => x.announced)).toEqual([
+      [k('2001:db8::/32'), k('2001:db8:1::/48')],
+    ]);
+    const v4only = new AdjRibOut(rib, add(), passThrough, { families: ['ipv4-unicast'] });
+    v4only.markAll();
+    expect(v4only.takeBatches().every((x) => x.family === 'ipv4-unicast')).toBe(true);
+  });
+
+  it('coalesces: announce then withdraw before a flush sends nothing; flaps send the last state only', () => {
+    const { rib, from, out } = setup();
+    const [p, q] = v4Keys(2);
+    rib.applyUpdate(from, attrs(), [p!]);
+    rib.applyUpdate(from, null, [], [p!]);
+    expect(out.takeBatches()).toEqual([]);
+    expect(rib.prefixes.size).toBe(0); // nothing left behind
+    rib.applyUpdate(from, attrs({ med: 1 }), [q!]);
+    out.takeBatches();
+    rib.applyUpdate(from, attrs({ med: 2 }), [q!]);
+    rib.applyUpdate(from, attrs({ med: 3 }), [q!]);
+    rib.applyUpdate(from, attrs({ med: 1 }), [q!]);
+    expect(out.takeBatches()).toEqual([]); // back to what was sent
+    rib.applyUpdate(from, attrs({ med: 4 }), [q!]);
+    const b = out.takeBatches();
+    expect(b).toHaveLength(1);
+    expect(b[0]!.attrSet?.attrs.med).toBe(4);
+  });
+
+  it('never sends a route back to the peer it came from, and withdraws when that peer takes over', () => {
+    const { rib, from, to, out } = setup();
+    const [p] = v4Keys(1);
+    rib.applyUpdate(from, attrs(), [p!]);
+    expect(out.takeBatches()[0]!.announced).toEqual([p]);
+    rib.applyUpdate(to, attrs({ localPref: 500 }), [p!]);
+    const b = out.takeBatches();
+    expect(b[0]!.withdrawn).toEqual([p]);
+  });
+
+  it('shares the exported attribute set across prefixes (one export call per set and source peer)', () => {
+    let calls = 0;
+    const { rib, from, out } = setup({
+      prefixDependent: false,
+      exportRoute: (_f, s) => {
+        calls++;
+        return { ...s.attrs, med: 7 };
+      },
+    });
+    rib.applyUpdate(from, attrs(), v4Keys(500));
+    const b = out.takeBatches();
+    expect(calls).toBe(1);
+    expect(b).toHaveLength(1);
+    expect(rib.registry.size).toBe(2);
+  });
+
+  it('setExporter re-evaluates and sends only the difference; reset and close release everything', () => {
+    const { rib, from, out } = setup();
+    const keys = v4Keys(10);
+    rib.applyUpdate(from, attrs(), keys);
+    out.takeBatches();
+    out.setExporter({ prefixDependent: true, exportRoute: (_f, s, key) => (key === keys[0] ? null : s.attrs) });
+    const b = out.takeBatches();
+    expect(b).toEqual([{ family: 'ipv4-unicast', attrSet: null, announced: [], withdrawn: [keys[0]] }]);
+    out.close();
+    expect(out.size).toBe(0);
+    rib.applyUpdate(from, null, [], keys);
+    expect(rib.registry.size).toBe(0);
+    expect(rib.prefixes.size).toBe(0);
+  });
+
+  it('markAll queues the whole table for a new session', () => {
+    const { rib, add } = ribWith();
+    const from = add();
+    rib.applyUpdate(from, attrs(), v4Keys(20));
+    const out = new AdjRibOut(rib, add(), passThrough);
+    expect(out.takeBatches()).toEqual([]);
+    out.markAll();
+    expect(out.takeBatches()[0]!.announced).toHaveLength(20);
+  });
+
+  it('with the standard exporter, routes are shared per attribute set and rewritten for eBGP', () => {
+    const { rib, add } = ribWith();
+    const from = add({ asn: 65001 });
+    const to = add({ asn: 65002 });
+    const out = new AdjRibOut(rib, to, createExporter({ local, peer: to, localAddress: '198.51.100.2' }));
+    rib.applyUpdate(from, attrs({ asPath: [seq(65001)], localPref: 100, med: 5 }), v4Keys(10));
+    const [b] = out.takeBatches();
+    expect(b!.announced).toHaveLength(10);
+    expect(b!.attrSet!.attrs).toEqual({ origin: 0, asPath: [seq(64512, 65001)], nextHop: '198.51.100.2' });
+  });
+});
+
+describe('graceful restart', () => {
+  it('marks stale, refreshes re-announced routes, sweeps the rest', () => {
+    const { rib, add } = ribWith();
+    const a = add();
+    const keys = v4Keys(10);
+    rib.applyUpdate(a, attrs(), keys);
+    expect(rib.markStale(a)).toBe(10);
+    expect(a.staleCount).toBe(10);
+    expect(rib.best(keys[0]!)?.stale).toBe(true);
+    // same attributes: fresh again, no best-route change
+    expect(rib.applyUpdate(a, attrs(), keys.slice(0, 3))).toHaveLength(0);
+    // changed attributes: fresh and changed
+    expect(rib.applyUpdate(a, attrs({ med: 9 }), keys.slice(3, 4))).toHaveLength(1);
+    expect(a.staleCount).toBe(6);
+    expect(rib.best(keys[0]!)?.stale).toBe(false);
+    const swept = rib.sweepStale(a);
+    expect(swept).toHaveLength(6);
+    expect(rib.size).toBe(4);
+    for (const key of keys.slice(4)) expect(rib.best(key)).toBeUndefined();
+    expect(a.staleCount).toBe(0);
+    expect([...rib.routesOf(a)].map((r) => r.key).sort()).toEqual(keys.slice(0, 4).sort());
+  });
+
+  it('stale routes keep forwarding and lose to nothing they would not lose to otherwise; sweep fails over', () => {
+    const { rib, add } = ribWith();
+    const a = add({ routerId: '1.1.1.1' });
+    const b = add({ routerId: '2.2.2.2' });
+    const [p] = v4Keys(1);
+    rib.applyUpdate(a, attrs(), [p!]);
+    rib.applyUpdate(b, attrs(), [p!]);
+    rib.markStale(a);
+    expect(rib.best(p!)?.peer).toBe(a);
+    const ribOut = new AdjRibIn(rib, a);
+    expect(ribOut.sweepStale()).toHaveLength(1);
+    expect(rib.best(p!)?.peer).toBe(b);
+  });
+});
