@@ -429,6 +429,7 @@ export class ApiServer {
       objs.map((o) => this.out(t, o)),
       meta,
       include,
+      t.crd ? null : '<none>',
     );
   }
 

@@ -62,10 +62,9 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(d / 365)}y`;
 }
 
-function cell(col: PrinterColumn, obj: KubeObject, now: number): Json {
+function cell(col: PrinterColumn, obj: KubeObject, now: number, missing: Json): Json {
   const values = evalJsonPath(obj, col.jsonPath);
-  // Missing values are null cells, which kubectl prints as <none>, like kube-apiserver's CR tables.
-  if (values.length === 0) return null;
+  if (values.length === 0) return missing;
   const v = values[0] as Json;
   if (col.type === 'date' && typeof v === 'string') {
     const t = Date.parse(v);
@@ -83,11 +82,13 @@ export function toTable(
   objects: KubeObject[],
   listMeta: JsonObject,
   include: IncludeObject,
+  /** What a missing value shows: built-in printers say "<none>", CR tables leave the cell null. */
+  missing: Json,
   noHeaders = false,
 ): JsonObject {
   const now = Date.now();
   const rows: Json[] = objects.map((o) => {
-    const row: JsonObject = { cells: columns.map((c) => cell(c, o, now)) };
+    const row: JsonObject = { cells: columns.map((c) => cell(c, o, now, missing)) };
     if (include === 'Object') row.object = o as unknown as JsonObject;
     else if (include === 'PartialObjectMetadata') {
       row.object = {
