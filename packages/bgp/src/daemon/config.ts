@@ -28,6 +28,8 @@ export interface NeighborConfig {
   /** eBGP multihop TTL; 1 (single hop) by default for eBGP. */
   readonly ttl?: number;
   readonly gracefulRestart: { readonly restartTime: number } | false;
+  /** IPv6 next hop to send when we are the next hop on an IPv4 session (MP-BGP). */
+  readonly ipv6NextHop?: string;
   /** Import policy (policy/ schema: terms and default); undefined: accept everything the standard rules accept. */
   readonly import?: PolicyConfig;
   /** Export policy; undefined: the standard BGP advertisement rules only. */
@@ -296,6 +298,7 @@ const NEIGHBOR_KEYS = [
   'nextHopSelf',
   'ttl',
   'gracefulRestart',
+  'ipv6NextHop',
   'import',
   'export',
 ] as const;
@@ -386,6 +389,12 @@ function neighbor(c: Checker, v: unknown, p: string, localAs: number | undefined
     n.routeReflectorClient === undefined ? false : c.bool(n.routeReflectorClient, `${p}.routeReflectorClient`);
   const nextHopSelf = n.nextHopSelf === undefined ? false : c.bool(n.nextHopSelf, `${p}.nextHopSelf`);
   const ttl = n.ttl === undefined ? undefined : c.int(n.ttl, `${p}.ttl`, 1, 255);
+  let ipv6NextHop: string | undefined;
+  if (n.ipv6NextHop !== undefined) {
+    if (typeof n.ipv6NextHop !== 'string' || !isIPv6(n.ipv6NextHop))
+      c.fail(`${p}.ipv6NextHop`, `must be an IPv6 address, got ${show(n.ipv6NextHop)}`);
+    else ipv6NextHop = n.ipv6NextHop;
+  }
   let gracefulRestart: NeighborConfig['gracefulRestart'] | undefined = false;
   if (n.gracefulRestart === false) gracefulRestart = false;
   else if (n.gracefulRestart === true) gracefulRestart = { restartTime: 120 };
@@ -428,6 +437,7 @@ function neighbor(c: Checker, v: unknown, p: string, localAs: number | undefined
     nextHopSelf,
     ...(ttl === undefined ? {} : { ttl }),
     gracefulRestart,
+    ...(ipv6NextHop === undefined ? {} : { ipv6NextHop }),
     ...(imp === undefined ? {} : { import: imp }),
     ...(exp === undefined ? {} : { export: exp }),
   };
