@@ -7,6 +7,7 @@
 export const StatusReason = {
   BadRequest: 'BadRequest',
   Unauthorized: 'Unauthorized',
+  Forbidden: 'Forbidden',
   NotFound: 'NotFound',
   AlreadyExists: 'AlreadyExists',
   Conflict: 'Conflict',

@@ -72,7 +72,7 @@ interface DeleteOptions {
 }
 
 function forbidden(message: string): ApiError {
-  return new ApiError(403, 'Forbidden' as typeof StatusReason.BadRequest, message);
+  return new ApiError(403, StatusReason.Forbidden, message);
 }
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
