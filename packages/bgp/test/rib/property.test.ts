@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { AdjRibOut, type Exporter, LocRib, type PrefixKey, v4Key } from '../../src/rib/index.js';
 import type { PathAttributes } from '../../src/wire/types.js';
 
+/** Attributes with the AS path as a plain list (wrapped into one AS_SEQUENCE when offered). */
+type RawAttrs = Omit<PathAttributes, 'asPath'> & { asPath: number[] };
+
 interface Offer {
   peer: number;
   prefix: number;
-  attrs: PathAttributes;
+  attrs: RawAttrs;
 }
 
 const PEERS = 5;
@@ -48,8 +51,8 @@ function build(offers: Offer[], multipath: boolean): { rib: LocRib; out: AdjRibO
   const out = new AdjRibOut(rib, sink, pass);
   for (const o of offers) {
     const ownAs = peerAs[o.peer]!;
-    const path = ownAs === 64512 ? o.attrs.asPath : [ownAs, ...((o.attrs.asPath as unknown as number[]) ?? [])];
-    const attrs = { ...o.attrs, asPath: [{ type: 2 as const, asns: path as unknown as number[] }] };
+    const path = ownAs === 64512 ? o.attrs.asPath : [ownAs, ...o.attrs.asPath];
+    const attrs: PathAttributes = { ...o.attrs, asPath: [{ type: 2, asns: path }] };
     rib.applyUpdate(peers[o.peer]!, attrs, [v4Key(0x0a000000 + o.prefix * 256, 24)]);
   }
   return { rib, out };
