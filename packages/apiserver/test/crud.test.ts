@@ -157,6 +157,30 @@ describe('core objects through client-node', () => {
   });
 });
 
+describe('namespaces', () => {
+  it('deletes a namespace with its contents, refusing new content while it terminates', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'lab' } } });
+    await core.createNamespacedConfigMap({ namespace: 'lab', body: { metadata: { name: 'plain' } } });
+    await core.createNamespacedConfigMap({
+      namespace: 'lab',
+      body: { metadata: { name: 'held', finalizers: ['tortie.dev/x'] } },
+    });
+    await core.deleteNamespace({ name: 'lab' });
+    expect((await failure(core.readNamespacedConfigMap({ name: 'plain', namespace: 'lab' }))).code).toBe(404);
+    const ns = await core.readNamespace({ name: 'lab' });
+    expect(ns.status?.phase).toBe('Terminating');
+    const refused = await failure(
+      core.createNamespacedConfigMap({ namespace: 'lab', body: { metadata: { name: 'new' } } }),
+    );
+    expect(refused).toMatchObject({ code: 403, status: { reason: 'Forbidden' } });
+    await core.patchNamespacedConfigMap(
+      { name: 'held', namespace: 'lab', body: { metadata: { finalizers: null } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    expect((await failure(core.readNamespace({ name: 'lab' }))).code).toBe(404);
+  });
+});
+
 describe('custom resources', () => {
   it('serves a CRD at once, defaults and validates against its schema with the field named', async () => {
     const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
