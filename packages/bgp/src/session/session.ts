@@ -291,6 +291,7 @@ export class Session {
   #apply(slot: Slot, event: FsmEvent, ctx: Context): void {
     if (slot !== this.#primary && slot !== this.#secondary) return; // stale (a replaced slot)
     const before = slot.fsm.name;
+    const wasPrimary = slot.primary;
     const wasEstablished = slot.primary && before === 'Established';
     const t = transition(slot.fsm, event);
     slot.fsm = t.state;
@@ -299,7 +300,7 @@ export class Session {
       if (a.type === 'sendNotification') sentNotification = a;
       this.#perform(slot, a, ctx, { sentNotification, wasEstablished, event });
     }
-    if (!slot.primary) {
+    if (!wasPrimary) {
       if (slot.fsm.name === 'Idle' && this.#secondary === slot) this.#secondary = undefined;
       return;
     }
@@ -406,6 +407,14 @@ export class Session {
       case 'established': {
         const n = slot.link?.negotiated;
         if (!n) return;
+        if (!slot.primary) {
+          // The second connection got there first (the primary has no OPEN yet): it wins, and the
+          // primary is dumped as it would be at its OPEN (collision with an Established session).
+          const p = this.#primary;
+          const before = p.fsm.name;
+          this.#apply(p, { type: 'OpenCollisionDump' }, { quiet: true });
+          this.#promote(slot, before);
+        }
         this.#established = n;
         this.#events.next({ type: 'established', negotiated: n });
         return;

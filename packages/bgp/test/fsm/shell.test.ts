@@ -345,6 +345,24 @@ describe('session shell: collisions (§6.8)', () => {
     expect(rig.session.state).toBe('Established');
   });
 
+  it('the second connection reaching Established first takes over; the first is dumped', async () => {
+    const rig = new Rig({ routerId: '10.0.0.9' });
+    rig.session.start();
+    const out = await rig.acceptOutgoing();
+    const inc = await rig.incoming();
+    inc.send(peerOpen());
+    inc.send({ type: 4 });
+    await flush();
+    expect(rig.session.state).toBe('Established');
+    expect(hex(out.frames.at(-1))).toBe(notificationBytes(6, 7));
+    expect(out.closed).toBe(true);
+    expect(rig.states()).toEqual(['Connect', 'OpenSent', 'Established']);
+    expect(rig.events.filter((e) => e.type === 'established')).toHaveLength(1);
+    inc.send({ type: 4 });
+    await rig.advance(60_000);
+    expect(rig.session.state).toBe('Established');
+  });
+
   it('a new connection while Established is dumped at its OPEN (CollisionDetectEstablishedState off)', async () => {
     const rig = new Rig();
     const first = await rig.establish();
