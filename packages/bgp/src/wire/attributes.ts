@@ -51,6 +51,16 @@ export const WellKnownCommunity = {
   NOPEER: 0xffffff04,
 } as const;
 
+/** An RFC 1997 community from its two halves (asn:value) as the unsigned 32-bit number PathAttributes holds. */
+export function community(asn: number, value: number): number {
+  return asn * 65536 + value;
+}
+
+/** '65000:100' for a community number. */
+export function formatCommunity(c: number): string {
+  return `${Math.floor(c / 65536)}:${c % 65536}`;
+}
+
 /** RFC 7606 §2 approaches. */
 export const ErrorAction = {
   SESSION_RESET: 'session-reset',
@@ -189,7 +199,9 @@ export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly
   let need = n - m;
   const out: AsPathSegment[] = [];
   for (const s of asPath) {
-    if (need === 0) break;
+    const confed = s.type === AsPathSegmentType.CONFED_SEQUENCE || s.type === AsPathSegmentType.CONFED_SET;
+    // leading confederation segments count 0 and never appear in AS4_PATH: keep them
+    if (need === 0 && !confed) break;
     if (s.type === AsPathSegmentType.SEQUENCE) {
       const take = Math.min(need, s.asns.length);
       out.push({ type: s.type, asns: s.asns.slice(0, take) });

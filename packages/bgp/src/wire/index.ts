@@ -5,7 +5,9 @@ export {
   AttrFlag,
   type AttributeSpec,
   AttrType,
+  community,
   ErrorAction,
+  formatCommunity,
   mergeAs4Path,
   WellKnownCommunity,
 } from './attributes.js';

@@ -176,50 +176,51 @@ describe('OPEN', () => {
   });
 
   describe('errors (RFC 4271 §6.2, RFC 5492, RFC 7607)', () => {
-    const base = (patch: (b: Uint8Array) => void, body = '04 fd e9 00 5a c0 00 02 01 00') => {
+    /** A minimal OPEN body with some bytes replaced (offset -> value). */
+    const base = (patch: Record<number, number>, body = '04 fd e9 00 5a c0 00 02 01 00') => {
       const b = hx(body);
-      patch(b);
+      for (const [at, v] of Object.entries(patch)) b[Number(at)] = v;
       return message(1, b);
     };
     it.each([
-      ['version 3', base((b) => (b[0] = 3)), OpenSubcode.UNSUPPORTED_VERSION_NUMBER, hx('00 04')],
-      ['My AS 0', base((b) => ((b[1] = 0), (b[2] = 0))), OpenSubcode.BAD_PEER_AS, hx('')],
-      ['hold time 1', base((b) => ((b[3] = 0), (b[4] = 1))), OpenSubcode.UNACCEPTABLE_HOLD_TIME, hx('')],
-      ['hold time 2', base((b) => ((b[3] = 0), (b[4] = 2))), OpenSubcode.UNACCEPTABLE_HOLD_TIME, hx('')],
-      ['BGP Identifier 0.0.0.0', base((b) => b.fill(0, 5, 9)), OpenSubcode.BAD_BGP_IDENTIFIER, hx('')],
+      ['version 3', base({ 0: 3 }), OpenSubcode.UNSUPPORTED_VERSION_NUMBER, hx('00 04')],
+      ['My AS 0', base({ 1: 0, 2: 0 }), OpenSubcode.BAD_PEER_AS, hx('')],
+      ['hold time 1', base({ 3: 0, 4: 1 }), OpenSubcode.UNACCEPTABLE_HOLD_TIME, hx('')],
+      ['hold time 2', base({ 3: 0, 4: 2 }), OpenSubcode.UNACCEPTABLE_HOLD_TIME, hx('')],
+      ['BGP Identifier 0.0.0.0', base({ 5: 0, 6: 0, 7: 0, 8: 0 }), OpenSubcode.BAD_BGP_IDENTIFIER, hx('')],
       [
         'optional parameter type 1 (authentication, deprecated)',
-        base(() => {}, '04 fd e9 00 5a c0 00 02 01 04 01 02 00 00'),
+        base({}, '04 fd e9 00 5a c0 00 02 01 04 01 02 00 00'),
         OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER,
         hx(''),
       ],
       [
         'optional parameters length beyond the message',
-        base(() => {}, '04 fd e9 00 5a c0 00 02 01 08 02 02 02 00'),
+        base({}, '04 fd e9 00 5a c0 00 02 01 08 02 02 02 00'),
         OpenSubcode.UNSPECIFIC,
         hx(''),
       ],
       [
         'capability running past its parameter',
-        base(() => {}, '04 fd e9 00 5a c0 00 02 01 04 02 02 41 04'),
+        base({}, '04 fd e9 00 5a c0 00 02 01 04 02 02 41 04'),
         OpenSubcode.UNSPECIFIC,
         hx(''),
       ],
       [
         '4-octet AS capability of 2 bytes',
-        base(() => {}, '04 fd e9 00 5a c0 00 02 01 06 02 04 41 02 00 01'),
+        base({}, '04 fd e9 00 5a c0 00 02 01 06 02 04 41 02 00 01'),
         OpenSubcode.UNSPECIFIC,
         hx('41 02 00 01'),
       ],
       [
         '4-octet AS capability carrying AS 0',
-        base(() => {}, '04 5b a0 00 5a c0 00 02 01 08 02 06 41 04 00 00 00 00'),
+        base({}, '04 5b a0 00 5a c0 00 02 01 08 02 06 41 04 00 00 00 00'),
         OpenSubcode.BAD_PEER_AS,
         hx(''),
       ],
       [
         'graceful restart capability of 3 bytes',
-        base(() => {}, '04 fd e9 00 5a c0 00 02 01 07 02 05 40 03 00 78 00'),
+        base({}, '04 fd e9 00 5a c0 00 02 01 07 02 05 40 03 00 78 00'),
         OpenSubcode.UNSPECIFIC,
         hx('40 03 00 78 00'),
       ],
