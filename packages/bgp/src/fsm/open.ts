@@ -2,12 +2,9 @@
 // time negotiation (§4.2, §10). Pure: the result says either what was negotiated or which
 // NOTIFICATION to send.
 
-import type { OpenMessage } from '../wire/index.js';
+import { AS_TRANS, type OpenMessage } from '../wire/index.js';
 import { bgpIdToNumber } from './collision.js';
 import type { NotificationSpec } from './types.js';
-
-/** AS_TRANS (RFC 6793): the 2-octet "My AS" of a speaker whose AS needs 4 octets. */
-export const AS_TRANS = 23456;
 
 const OPEN_MESSAGE_ERROR = 2;
 export const OpenErrorSubcode = {
