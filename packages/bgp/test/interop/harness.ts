@@ -22,6 +22,9 @@ export async function tempDir(label: string): Promise<string> {
   return d;
 }
 
+/** Thrown by a probe to stop waiting at once (the thing waited for can no longer happen). */
+export class FatalWaitError extends Error {}
+
 /** Polls `probe` until it returns a value other than undefined/false; throws with `what` on timeout. */
 export async function waitFor<T>(
   what: string,
@@ -36,6 +39,7 @@ export async function waitFor<T>(
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (e) {
+      if (e instanceof FatalWaitError) throw e;
       last = e;
     }
     if (Date.now() > deadline)
@@ -188,7 +192,10 @@ export class Bird {
     await writeFile(join(dir, 'bird.conf'), birdConfigText(config));
     const p = ns.spawn(BIRD, ['-f', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl')]);
     const b = new Bird(ns, dir, config, p);
-    await waitFor(`BIRD control socket in ${ns.label}`, async () => (await b.tryCmd(['show', 'status'])) !== undefined);
+    await waitFor(`BIRD control socket in ${ns.label}`, async () => {
+      if (p.exited) throw new FatalWaitError(`BIRD exited: ${p.output}\n${birdConfigText(config)}`);
+      return (await b.tryCmd(['show', 'status'])) !== undefined;
+    });
     return b;
   }
 

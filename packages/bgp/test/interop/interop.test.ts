@@ -183,4 +183,147 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
       throw e;
     }
   });
+
+  it('keeps routes of a gracefully restarting BIRD as stale and sweeps what it does not re-announce', async () => {
+    requireRoot('the interop tests');
+    await using lab = await Lab.create();
+    const t = await lab.namespace('tortie');
+    const b = await lab.namespace('bird');
+    await lab.veth(t, 'tb', b, 'bt', { aAddress: '10.0.0.2/24', bAddress: '10.0.0.1/24' });
+    const cfg = (routes4: BirdConfig['routes4']): BirdConfig => ({
+      routerId: '10.0.0.1',
+      asn: BIRD_AS,
+      gracefulRestartTime: 60,
+      neighbors: [
+        { name: 'tortie', address: '10.0.0.2', asn: TORTIE_AS, ipv6: false, holdTime: 30, gracefulRestart: true },
+      ],
+      routes4,
+    });
+    const bird = await Bird.start(b, cfg([{ prefix: '10.1.0.0/24' }, { prefix: '10.1.1.0/24' }]));
+    const tortie = await TortieBgpd.start(t, {
+      routerId: '10.0.0.2',
+      asn: TORTIE_AS,
+      listen: { address: '0.0.0.0', port: 179 },
+      logLevel: 'debug',
+      neighbors: [
+        {
+          address: '10.0.0.1',
+          asn: BIRD_AS,
+          holdTime: 30,
+          connectRetryTime: 1,
+          families: ['ipv4-unicast'],
+          gracefulRestart: { restartTime: 120 },
+        },
+      ],
+    });
+    try {
+      await tortie.waitEstablished('10.0.0.1');
+      const held = async (): Promise<Map<string, boolean>> =>
+        new Map((await tortie.routes()).map((r) => [r.prefix, r.paths[0]!.stale] as const));
+      await waitFor('both BIRD routes at tortie', async () => (await held()).size === 2);
+
+      // BIRD dies without a NOTIFICATION: its routes stay, as stale
+      bird.process.signal('SIGKILL');
+      await bird.process.wait();
+      await waitFor('routes marked stale', async () => {
+        const h = await held();
+        return h.get('10.1.0.0/24') === true && h.get('10.1.1.0/24') === true;
+      });
+      const nb = (await tortie.neighbors())[0] as unknown as { state: string; restarting: boolean };
+      expect(nb.state).not.toBe('Established');
+      expect(nb.restarting).toBe(true);
+
+      // BIRD comes back (-R: restarting, R bit) announcing only 10.1.0.0/24, then End-of-RIB
+      await bird.crashAndRestart(cfg([{ prefix: '10.1.0.0/24' }]));
+      await waitFor(
+        'stale route swept after End-of-RIB',
+        async () => {
+          const h = await held();
+          return h.size === 1 && h.get('10.1.0.0/24') === false;
+        },
+        40_000,
+      );
+      expect(tortie.process.output).toMatch(/sweeping stale routes \(End-of-RIB received\)/);
+    } catch (e) {
+      console.error(tortie.process.output.slice(-6000));
+      throw e;
+    }
+  });
+
+  it('reflects routes between two iBGP route-reflector clients (BIRD and FRR)', async () => {
+    requireRoot('the interop tests');
+    await using lab = await Lab.create();
+    const rr = await lab.namespace('rr');
+    const c1 = await lab.namespace('c1');
+    const c2 = await lab.namespace('c2');
+    await lab.veth(rr, 'r1', c1, 'c1', { aAddress: '10.0.2.1/24', bAddress: '10.0.2.2/24' });
+    await lab.veth(rr, 'r2', c2, 'c2', { aAddress: '10.0.3.1/24', bAddress: '10.0.3.2/24' });
+    const AS = 65000;
+    const bird = await Bird.start(c1, {
+      routerId: '10.0.2.2',
+      asn: AS,
+      neighbors: [{ name: 'reflector', address: '10.0.2.1', asn: AS, ipv6: false, holdTime: 30 }],
+      routes4: [{ prefix: '10.5.0.0/24', communities: ['65000:5'] }],
+      extra: 'protocol static reach { ipv4; route 10.0.3.0/24 via 10.0.2.1; }',
+    });
+    const frr = await Frr.start(c2, {
+      routerId: '10.0.3.2',
+      asn: AS,
+      neighbors: [{ address: '10.0.3.1', asn: AS, ipv6: false, holdTime: 30 }],
+      routes4: [{ prefix: '10.6.0.0/24', largeCommunities: ['65000:6:6'] }],
+    });
+    const tortie = await TortieBgpd.start(rr, {
+      routerId: '10.0.2.1',
+      asn: AS,
+      clusterId: '10.9.9.9',
+      listen: { address: '0.0.0.0', port: 179 },
+      neighbors: [
+        {
+          address: '10.0.2.2',
+          asn: AS,
+          holdTime: 30,
+          connectRetryTime: 1,
+          families: ['ipv4-unicast'],
+          routeReflectorClient: true,
+        },
+        {
+          address: '10.0.3.2',
+          asn: AS,
+          holdTime: 30,
+          connectRetryTime: 1,
+          families: ['ipv4-unicast'],
+          routeReflectorClient: true,
+        },
+      ],
+    });
+    try {
+      await tortie.waitEstablished('10.0.2.2');
+      await tortie.waitEstablished('10.0.3.2');
+      // BIRD's route reflected to FRR: next hop kept, ORIGINATOR_ID and CLUSTER_LIST added
+      const atFrr = await waitFor('10.5.0.0/24 at FRR', () => frr.route('ipv4', '10.5.0.0/24'));
+      const p = atFrr.paths[0] as unknown as {
+        aspath: { string: string };
+        originatorId?: string;
+        clusterList?: { list: string[] };
+        community?: { string: string };
+        nexthops: { ip: string }[];
+      };
+      expect(p.aspath.string).toBe('Local'); // FRR's word for an empty AS path (iBGP)
+      expect(p.nexthops[0]?.ip).toBe('10.0.2.2');
+      expect(p.originatorId).toBe('10.0.2.2');
+      expect(p.clusterList?.list).toEqual(['10.9.9.9']);
+      expect(p.community?.string).toBe('65000:5');
+      // FRR's route reflected to BIRD
+      const atBird = await waitFor('10.6.0.0/24 at BIRD', async () =>
+        (await bird.routes('master4')).find((r) => r.prefix === '10.6.0.0/24'),
+      );
+      expect(atBird.attrs.originator_id).toBe('10.0.3.2');
+      expect(atBird.attrs.cluster_list).toBe('10.9.9.9');
+      expect(atBird.attrs.large_community).toBe('(65000, 6, 6)');
+      expect(atBird.attrs.next_hop).toBe('10.0.3.2');
+    } catch (e) {
+      console.error(tortie.process.output.slice(-6000));
+      throw e;
+    }
+  });
 });
