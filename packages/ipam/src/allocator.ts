@@ -82,6 +82,9 @@ export class BlockAllocator implements Ipam {
   readonly #nodeLabels: (node: string) => Promise<Readonly<Record<string, string>>>;
   readonly #handleLocks = new KeyedMutex();
   readonly #claimLocks = new KeyedMutex();
+  /** Concurrent allocations of this process into one block queue up instead of racing each
+   * other to 409s; across processes the resourceVersion still arbitrates. */
+  readonly #blockLocks = new KeyedMutex();
 
   constructor(store: IpamStore, opts: AllocatorOptions = {}) {
     this.store = store;
@@ -167,6 +170,8 @@ export class BlockAllocator implements Ipam {
       } catch (e) {
         // All or nothing: a dual-stack request that gets IPv4 but no IPv6 gives the IPv4 back.
         await this.#releaseAddresses(req.handle, newly);
+        // Leave no empty handle behind (the CNI's DEL may never come for a failed ADD).
+        await this.#deleteHandleIfEmpty(req.handle);
         throw e;
       }
       return { handle: req.handle, addresses: [...existing, ...newly] };
@@ -255,21 +260,23 @@ export class BlockAllocator implements Ipam {
     let before: Set<number> | undefined;
     let result: { block: IPAMBlockSpec; mine: number[] } = { block: newBlock(parseCidr(cidr), null), mine: [] };
     try {
-      result = await withRetries(`allocate from block ${cidr}`, this.#retry, async () => {
-        const cur = await this.store.blocks.get(name);
-        if (!cur || cur.spec.deleted) return { block: cur?.spec ?? newBlock(parseCidr(cidr), null), mine: [] };
-        if (affineOnly && cur.spec.affinity !== affinityValue(ctx.node)) return { block: cur.spec, mine: [] };
-        const now = ordinalsForHandle(cur.spec, req.handle);
-        before ??= new Set(now);
-        // Ordinals of this handle that were not there at the first read were taken by an earlier
-        // attempt of ours whose response was lost: count them instead of taking more.
-        const mine = now.filter((o) => !before?.has(o));
-        if (mine.length >= n) return { block: cur.spec, mine: mine.slice(0, n) };
-        const next = assignInBlock(cur.spec, n - mine.length, req.handle, req.attributes);
-        if (next.ordinals.length === 0) return { block: cur.spec, mine };
-        const written = await this.store.blocks.update(name, next.block, cur.resourceVersion);
-        return { block: written.spec, mine: [...mine, ...next.ordinals] };
-      });
+      result = await this.#blockLocks.run(name, () =>
+        withRetries(`allocate from block ${cidr}`, this.#retry, async () => {
+          const cur = await this.store.blocks.get(name);
+          if (!cur || cur.spec.deleted) return { block: cur?.spec ?? newBlock(parseCidr(cidr), null), mine: [] };
+          if (affineOnly && cur.spec.affinity !== affinityValue(ctx.node)) return { block: cur.spec, mine: [] };
+          const now = ordinalsForHandle(cur.spec, req.handle);
+          before ??= new Set(now);
+          // Ordinals of this handle that were not there at the first read were taken by an earlier
+          // attempt of ours whose response was lost: count them instead of taking more.
+          const mine = now.filter((o) => !before?.has(o));
+          if (mine.length >= n) return { block: cur.spec, mine: mine.slice(0, n) };
+          const next = assignInBlock(cur.spec, n - mine.length, req.handle, req.attributes);
+          if (next.ordinals.length === 0) return { block: cur.spec, mine };
+          const written = await this.store.blocks.update(name, next.block, cur.resourceVersion);
+          return { block: written.spec, mine: [...mine, ...next.ordinals] };
+        }),
+      );
     } finally {
       if (result.mine.length < n) await this.#bumpHandle(req.handle, cidr, result.mine.length - n);
     }
@@ -426,6 +433,10 @@ export class BlockAllocator implements Ipam {
   /** Frees the ordinals `pick` selects in one block (conditional update, re-read on conflict). */
   async #releaseInBlock(cidr: string, pick: (b: IPAMBlockSpec) => number[]): Promise<number> {
     const name = cidrObjectName(cidr);
+    return this.#blockLocks.run(name, () => this.#releaseInBlockUnlocked(name, cidr, pick));
+  }
+
+  #releaseInBlockUnlocked(name: string, cidr: string, pick: (b: IPAMBlockSpec) => number[]): Promise<number> {
     return withRetries(`release in block ${cidr}`, this.#retry, async () => {
       const cur = await this.store.blocks.get(name);
       if (!cur) return 0;

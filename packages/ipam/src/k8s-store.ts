@@ -4,6 +4,7 @@
 // Transient). Nothing here retries by itself: the callers re-read before retrying.
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { AlreadyExistsError, ConflictError, NotFoundError, TransientApiError } from './errors.js';
+import { withRetries } from './retry.js';
 import type { ClusterView, Collection, IpamStore, NodeInfo, PodInfo, Versioned } from './store.js';
 import {
   type BlockAffinitySpec,
@@ -36,6 +37,8 @@ function mapError(e: unknown, kind: string, name: string): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+const READ_RETRY = { maxAttempts: 8, baseDelayMs: 10, maxDelayMs: 400 };
+
 class KubernetesCollection<T> implements Collection<T> {
   readonly kind: string;
   readonly #plural: string;
@@ -64,7 +67,15 @@ class KubernetesCollection<T> implements Collection<T> {
       spec,
     };
   }
-  async get(name: string): Promise<Versioned<T> | undefined> {
+  // Reads are idempotent, so they retry transient failures (5xx, reset connections) here;
+  // writes are retried by the allocator, which re-reads before every attempt.
+  get(name: string): Promise<Versioned<T> | undefined> {
+    return withRetries(`get ${this.kind} ${name}`, READ_RETRY, () => this.#get(name));
+  }
+  list(): Promise<Versioned<T>[]> {
+    return withRetries(`list ${this.kind}`, READ_RETRY, () => this.#list());
+  }
+  async #get(name: string): Promise<Versioned<T> | undefined> {
     try {
       return this.#wrap(await this.#api.getClusterCustomObject({ ...this.#params(), name }));
     } catch (e) {
@@ -72,7 +83,7 @@ class KubernetesCollection<T> implements Collection<T> {
       throw mapError(e, this.kind, name);
     }
   }
-  async list(): Promise<Versioned<T>[]> {
+  async #list(): Promise<Versioned<T>[]> {
     try {
       const res = (await this.#api.listClusterCustomObject(this.#params())) as { items?: unknown[] };
       return (res.items ?? []).map((i) => this.#wrap(i));
