@@ -26,8 +26,17 @@ import {
 } from '../rib/index.js';
 import type { NegotiatedSession, SessionConfig, SessionError, SessionEvent } from '../session/index.js';
 import { Session } from '../session/index.js';
-import { BgpListener, type Clock, type Connector, systemClock, type TimerHandle } from '../transport/index.js';
-import type { DecodeResult, Family, PathAttributes, UpdateMessage } from '../wire/index.js';
+import {
+  BgpListener,
+  type Clock,
+  type Connector,
+  type IncomingConnectionTarget,
+  NodeTcpConnector,
+  systemClock,
+  type TimerHandle,
+} from '../transport/index.js';
+import type { DecodeResult, Family, FastUpdate, PathAttributes, UpdateMessage } from '../wire/index.js';
+import { encodeBatches, endOfRibFrame, type FastConnection, FastConnector, fastTarget } from './fastpath.js';
 import { toUpdateMessages } from './packing.js';
 import type {
   AdvertisedRoute,
@@ -86,6 +95,11 @@ interface PeerEntry {
   /** EoR to send after the next flush (initial table). */
   eorPending: boolean;
   sending: boolean;
+  /** The listener's handle for this peer (wraps accepted connections). */
+  target: IncomingConnectionTarget | null;
+  /** Open connections of this peer, and the one carrying the Established session. */
+  links: Set<FastConnection>;
+  link: FastConnection | null;
 }
 
 /** Session-resetting differences between two peer configs (policy and next-hop changes are not). */
@@ -164,7 +178,7 @@ export class Speaker {
       this.#log('info', `refused connection from ${r.remoteAddress}:${r.remotePort}: ${r.reason}`),
     );
     await this.#listener.listen();
-    for (const p of this.#peers.values()) this.#listener.add(p.session);
+    for (const p of this.#peers.values()) if (p.target) this.#listener.add(p.target);
   }
 
   /** The port listened on (when listening). */
@@ -206,10 +220,16 @@ export class Speaker {
     const local = this.options.asn;
     const importPolicy = compilePolicy(config.import, { field: `neighbor ${config.address} import`, localAs: local });
     const exportPolicy = compilePolicy(config.export, { field: `neighbor ${config.address} export`, localAs: local });
-    const session = new Session(this.#sessionConfig(config), {
-      clock: this.#clock,
-      ...(this.options.connector ? { connector: this.options.connector } : {}),
-    });
+    const links = new Set<FastConnection>();
+    const opened = (c: FastConnection): void => {
+      links.add(c);
+    };
+    const closed = (c: FastConnection): void => {
+      links.delete(c);
+      if (entry.link === c) entry.link = null;
+    };
+    const connector = new FastConnector(this.options.connector ?? new NodeTcpConnector(), opened, closed);
+    const session = new Session(this.#sessionConfig(config), { clock: this.#clock, connector });
     const entry: PeerEntry = {
       config,
       session,
@@ -228,11 +248,15 @@ export class Speaker {
       staleTimer: null,
       eorPending: false,
       sending: false,
+      target: null,
+      links,
+      link: null,
     };
+    entry.target = fastTarget(session, opened, closed);
     const sub = session.events$.subscribe((e) => this.#onEvent(entry, e));
     entry.unsubscribe = () => sub.unsubscribe();
     this.#peers.set(addr, entry);
-    this.#listener?.add(session);
+    this.#listener?.add(entry.target);
     const rrBefore = this.localSpeaker.routeReflector;
     session.start();
     if (config.routeReflectorClient && !rrBefore) this.#rebuildExporters();
@@ -286,7 +310,7 @@ export class Speaker {
 
   async #removePeer(addr: string, entry: PeerEntry): Promise<void> {
     this.#peers.delete(addr);
-    this.#listener?.remove(entry.session);
+    if (entry.target) this.#listener?.remove(entry.target);
     entry.session.automaticStop(3); // Cease / Peer De-configured
     await entry.session.close().catch(() => {});
     entry.unsubscribe();
@@ -393,6 +417,13 @@ export class Speaker {
   #onEstablished(entry: PeerEntry, n: NegotiatedSession): void {
     entry.negotiated = n;
     entry.lastError = null;
+    entry.link = null;
+    for (const c of entry.links) {
+      if (c.localPort === n.localPort && c.remotePort === n.remotePort) {
+        c.fast = { codec: n.codec, onUpdate: (u) => this.#onFastUpdate(entry, u) };
+        entry.link = c;
+      }
+    }
     let peer = entry.ribPeer;
     const type = n.peerAs === this.options.asn ? 'ibgp' : 'ebgp';
     if (peer && (peer.routerId !== n.peerId || peer.asn !== n.peerAs)) {
@@ -446,6 +477,8 @@ export class Speaker {
 
   #onDown(entry: PeerEntry, retainStale: boolean, n: NegotiatedSession): void {
     entry.negotiated = null;
+    if (entry.link) entry.link.fast = null;
+    entry.link = null;
     entry.out?.close();
     entry.out = null;
     entry.eorPending = false;
@@ -508,16 +541,58 @@ export class Speaker {
     }
   }
 
+  #onFastUpdate(entry: PeerEntry, u: FastUpdate): void {
+    const peer = entry.ribPeer;
+    if (!peer) return;
+    try {
+      if (u.warnings.length > 0) this.#log('debug', `neighbor ${entry.config.address}: ${u.warnings.join('; ')}`);
+      if (u.kind === 'treat-as-withdraw') {
+        this.#log('warn', `neighbor ${entry.config.address}: treat-as-withdraw: ${u.reason ?? ''}`);
+        this.#apply(entry, peer, null, [], [...u.withdrawn, ...u.nlri]);
+        if (u.mpReach)
+          this.#apply(
+            entry,
+            peer,
+            null,
+            [],
+            u.mpReach.nlri.map((n) => keyOfNlri(n.prefix)),
+          );
+      } else {
+        this.#apply(entry, peer, u.attributes, u.nlri, u.withdrawn);
+        if (u.mpReach) {
+          const { nextHop: _v4, ...rest } = u.attributes;
+          this.#apply(
+            entry,
+            peer,
+            { ...rest, nextHop: u.mpReach.nextHop },
+            u.mpReach.nlri.map((n) => keyOfNlri(n.prefix)),
+            [],
+          );
+        }
+      }
+      if (u.mpUnreach)
+        this.#apply(
+          entry,
+          peer,
+          null,
+          [],
+          u.mpUnreach.withdrawn.map((n) => keyOfNlri(n.prefix)),
+        );
+    } catch (err) {
+      this.#log('error', `neighbor ${entry.config.address}: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
   /** Import policy, rejected bookkeeping, then the Loc-RIB. */
   #apply(
     entry: PeerEntry,
     peer: RibPeer,
     attrs: PathAttributes | null,
-    announced: readonly PrefixKey[],
-    withdrawn: readonly PrefixKey[],
+    announced: ArrayLike<PrefixKey>,
+    withdrawn: ArrayLike<PrefixKey>,
   ): void {
     const rej = entry.rejected;
-    if (rej.size > 0) for (const k of withdrawn) rej.delete(k);
+    if (rej.size > 0) for (let i = 0; i < withdrawn.length; i++) rej.delete(withdrawn[i]!);
     if (announced.length === 0) {
       if (withdrawn.length > 0) this.rib.applyUpdate(peer, null, [], withdrawn);
       return;
@@ -530,17 +605,18 @@ export class Speaker {
     if (!imp.prefixDependent) {
       const r = imp.importRoute(attrs, announced[0]!);
       if (r) {
-        if (rej.size > 0) for (const k of announced) rej.delete(k);
+        if (rej.size > 0) for (let i = 0; i < announced.length; i++) rej.delete(announced[i]!);
         this.rib.applyUpdate(peer, r, announced, withdrawn);
       } else {
-        for (const k of announced) rej.add(k);
-        this.rib.applyUpdate(peer, null, [], [...withdrawn, ...announced]);
+        for (let i = 0; i < announced.length; i++) rej.add(announced[i]!);
+        this.rib.applyUpdate(peer, null, [], [...Array.from(withdrawn), ...Array.from(announced)]);
       }
       return;
     }
     const rejected: PrefixKey[] = [];
     const groups = new Map<PathAttributes, PrefixKey[]>();
-    for (const k of announced) {
+    for (let i = 0; i < announced.length; i++) {
+      const k = announced[i]!;
       const r = imp.importRoute(attrs, k);
       if (!r) {
         rejected.push(k);
@@ -555,7 +631,7 @@ export class Speaker {
       }
       g.push(k);
     }
-    this.rib.applyUpdate(peer, null, [], [...withdrawn, ...rejected]);
+    this.rib.applyUpdate(peer, null, [], [...Array.from(withdrawn), ...rejected]);
     for (const [a, keys] of groups) this.rib.applyUpdate(peer, a, keys, []);
   }
 
@@ -592,14 +668,23 @@ export class Speaker {
       if (!out || !n || entry.sending) continue;
       if (out.pendingCount === 0 && !entry.eorPending) continue;
       const batches = out.takeBatches();
-      const msgs: UpdateMessage[] = toUpdateMessages(batches, n.codec);
-      if (entry.eorPending) {
-        entry.eorPending = false;
-        for (const f of n.families) msgs.push(endOfRibMessage(f));
+      const eor = entry.eorPending;
+      entry.eorPending = false;
+      const link = entry.link;
+      let done: Promise<void>;
+      if (link) {
+        const frames = encodeBatches(batches, n.codec);
+        if (eor) for (const f of n.families) frames.push(endOfRibFrame(f, n.codec));
+        if (frames.length === 0) continue;
+        done = writeFrames(link, frames);
+      } else {
+        const msgs: UpdateMessage[] = toUpdateMessages(batches, n.codec);
+        if (eor) for (const f of n.families) msgs.push(endOfRibMessage(f));
+        if (msgs.length === 0) continue;
+        done = entry.session.send(msgs);
       }
-      if (msgs.length === 0) continue;
       entry.sending = true;
-      entry.session.send(msgs).then(
+      done.then(
         () => {
           if (entry.out !== out) return;
           entry.sending = false;
@@ -757,6 +842,13 @@ function parsePrefixKeyFromBytes(addr: Uint8Array, length: number): string {
     s += HEX[i & 1 ? b & 15 : b >> 4];
   }
   return `${s}/${length}`;
+}
+
+async function writeFrames(link: FastConnection, frames: readonly Uint8Array[]): Promise<void> {
+  for (const f of frames) {
+    if (link.fast === null) throw new Error('session went down');
+    if (!link.write(f)) await link.drain();
+  }
 }
 
 function endOfRibMessage(family: Family): UpdateMessage {
