@@ -1,6 +1,6 @@
 // The table of path attributes: for each code its flags, decoder, encoder and the RFC 7606 action
 // when it is malformed. decodePathAttributes walks the attribute field once per UPDATE.
-import { ByteWriter } from './bytes.js';
+import type { ByteWriter } from './bytes.js';
 import { AS_TRANS } from './capabilities.js';
 import { BgpError, NotificationCode, UpdateSubcode } from './errors.js';
 import { familyCodec, familyFromAfiSafi, MalformedNlriError, readU16, readU32 } from './families.js';
@@ -84,16 +84,17 @@ export interface AttributeDraft {
   originatorId?: string;
   clusterList?: string[];
   unknown?: UnknownAttribute[];
-  as4Path?: AsPathSegment[];
-  as4Aggregator?: { asn: number; address: string };
-  mpReach?: MpReach;
-  mpUnreach?: MpUnreach;
 }
 
+/** Per-UPDATE decoding state; what is not a PathAttributes field lives here, not in the draft. */
 interface DecodeCtx {
   readonly opts: SessionCodecOptions;
   readonly draft: AttributeDraft;
   readonly warnings: string[];
+  mpReach: MpReach | undefined;
+  mpUnreach: MpUnreach | undefined;
+  as4Path: AsPathSegment[] | undefined;
+  as4Aggregator: { asn: number; address: string } | undefined;
 }
 
 /** One row of the attribute table. */
@@ -108,22 +109,27 @@ export interface AttributeSpec {
   readonly resetSubcode?: number;
   /** Reads the value in buf[start, start+len); returns a reason when malformed. */
   decode(buf: Uint8Array, start: number, len: number, ctx: DecodeCtx): string | undefined;
-  /** The value to send, or undefined when the attribute is absent. MP attributes are written by update.ts. */
-  encode?(a: PathAttributes, opts: SessionCodecOptions): Uint8Array | undefined;
+  /**
+   * Writes the value to send into `w` and returns true, or returns false (writing nothing) when
+   * the attribute is absent. MP attributes are written by update.ts.
+   */
+  encode?(a: PathAttributes, opts: SessionCodecOptions, w: ByteWriter): boolean;
 }
 
 const WELL_KNOWN = AttrFlag.TRANSITIVE;
 const OPT_TRANS = AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE;
 const OPT_NON_TRANS = AttrFlag.OPTIONAL;
 
-function u32Value(v: number): Uint8Array {
-  return Uint8Array.of(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
-}
-
-function ipv4Value(text: string, what: string): Uint8Array {
+function ipv4Number(text: string, what: string): number {
   const n = tryIpv4ToNumber(text);
   if (n === undefined) throw new RangeError(`${what} ${JSON.stringify(text)} is not an IPv4 address`);
-  return u32Value(n);
+  return n;
+}
+
+function writeU32If(w: ByteWriter, v: number | undefined): boolean {
+  if (v === undefined) return false;
+  w.u32(v);
+  return true;
 }
 
 /** Reads AS_PATH-style segments; returns a reason when malformed. */
@@ -152,8 +158,7 @@ function decodeSegments(
   return undefined;
 }
 
-function encodeSegments(segs: readonly AsPathSegment[], asBytes: 2 | 4, skipConfed: boolean): Uint8Array {
-  const w = new ByteWriter(64);
+function encodeSegments(w: ByteWriter, segs: readonly AsPathSegment[], asBytes: 2 | 4, skipConfed: boolean): void {
   for (const s of segs) {
     if (skipConfed && (s.type === AsPathSegmentType.CONFED_SEQUENCE || s.type === AsPathSegmentType.CONFED_SET))
       continue;
@@ -168,7 +173,6 @@ function encodeSegments(segs: readonly AsPathSegment[], asBytes: 2 | 4, skipConf
       }
     }
   }
-  return w.finish();
 }
 
 function needsFourOctets(segs: readonly AsPathSegment[] | undefined): boolean {
@@ -220,16 +224,11 @@ export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly
   return out;
 }
 
-function aggregatorValue(asn: number, address: string, asBytes: 2 | 4): Uint8Array {
-  const v = new Uint8Array(asBytes + 4);
-  if (asBytes === 4) v.set(u32Value(asn), 0);
-  else {
-    const a = asn > 0xffff ? AS_TRANS : asn;
-    v[0] = a >>> 8;
-    v[1] = a & 255;
-  }
-  v.set(ipv4Value(address, 'aggregator address'), asBytes);
-  return v;
+function writeAggregator(w: ByteWriter, asn: number, address: string, asBytes: 2 | 4): true {
+  if (asBytes === 4) w.u32(asn);
+  else w.u16(asn > 0xffff ? AS_TRANS : asn);
+  w.u32(ipv4Number(address, 'aggregator address'));
+  return true;
 }
 
 function decodeMpNlri(
@@ -261,7 +260,11 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.origin = v as Origin;
       return undefined;
     },
-    encode: (a) => (a.origin === undefined ? undefined : Uint8Array.of(a.origin)),
+    encode(a, _o, w) {
+      if (a.origin === undefined) return false;
+      w.u8(a.origin);
+      return true;
+    },
   },
   {
     code: AttrType.AS_PATH,
@@ -275,8 +278,11 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.asPath = segs;
       return undefined;
     },
-    encode: (a, opts) =>
-      a.asPath === undefined ? undefined : encodeSegments(a.asPath, opts.fourOctetAs ? 4 : 2, false),
+    encode(a, opts, w) {
+      if (a.asPath === undefined) return false;
+      encodeSegments(w, a.asPath, opts.fourOctetAs ? 4 : 2, false);
+      return true;
+    },
   },
   {
     code: AttrType.NEXT_HOP,
@@ -288,7 +294,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.nextHop = numberToIpv4(readU32(buf, start));
       return undefined;
     },
-    encode: (a) => (a.nextHop === undefined ? undefined : ipv4Value(a.nextHop, 'NEXT_HOP')),
+    encode: (a, _o, w) => writeU32If(w, a.nextHop === undefined ? undefined : ipv4Number(a.nextHop, 'NEXT_HOP')),
   },
   {
     code: AttrType.MULTI_EXIT_DISC,
@@ -300,7 +306,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.med = readU32(buf, start);
       return undefined;
     },
-    encode: (a) => (a.med === undefined ? undefined : u32Value(a.med)),
+    encode: (a, _o, w) => writeU32If(w, a.med),
   },
   {
     code: AttrType.LOCAL_PREF,
@@ -312,7 +318,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.localPref = readU32(buf, start);
       return undefined;
     },
-    encode: (a) => (a.localPref === undefined ? undefined : u32Value(a.localPref)),
+    encode: (a, _o, w) => writeU32If(w, a.localPref),
   },
   {
     code: AttrType.ATOMIC_AGGREGATE,
@@ -324,7 +330,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.atomicAggregate = true;
       return undefined;
     },
-    encode: (a) => (a.atomicAggregate === true ? new Uint8Array(0) : undefined),
+    encode: (a) => a.atomicAggregate === true,
   },
   {
     code: AttrType.AGGREGATOR,
@@ -339,10 +345,9 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.aggregator = { asn, address: numberToIpv4(readU32(buf, start + asBytes)) };
       return undefined;
     },
-    encode: (a, opts) =>
-      a.aggregator === undefined
-        ? undefined
-        : aggregatorValue(a.aggregator.asn, a.aggregator.address, opts.fourOctetAs ? 4 : 2),
+    encode: (a, opts, w) =>
+      a.aggregator !== undefined &&
+      writeAggregator(w, a.aggregator.asn, a.aggregator.address, opts.fourOctetAs ? 4 : 2),
   },
   {
     code: AttrType.COMMUNITIES,
@@ -356,11 +361,10 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.communities = out;
       return undefined;
     },
-    encode(a) {
-      if (a.communities === undefined || a.communities.length === 0) return undefined;
-      const w = new ByteWriter(a.communities.length * 4);
+    encode(a, _o, w) {
+      if (a.communities === undefined || a.communities.length === 0) return false;
       for (const c of a.communities) w.u32(c);
-      return w.finish();
+      return true;
     },
   },
   {
@@ -373,7 +377,8 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.originatorId = numberToIpv4(readU32(buf, start));
       return undefined;
     },
-    encode: (a) => (a.originatorId === undefined ? undefined : ipv4Value(a.originatorId, 'ORIGINATOR_ID')),
+    encode: (a, _o, w) =>
+      writeU32If(w, a.originatorId === undefined ? undefined : ipv4Number(a.originatorId, 'ORIGINATOR_ID')),
   },
   {
     code: AttrType.CLUSTER_LIST,
@@ -387,11 +392,10 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.clusterList = out;
       return undefined;
     },
-    encode(a) {
-      if (a.clusterList === undefined || a.clusterList.length === 0) return undefined;
-      const w = new ByteWriter(a.clusterList.length * 4);
-      for (const c of a.clusterList) w.bytes(ipv4Value(c, 'CLUSTER_LIST entry'));
-      return w.finish();
+    encode(a, _o, w) {
+      if (a.clusterList === undefined || a.clusterList.length === 0) return false;
+      for (const c of a.clusterList) w.u32(ipv4Number(c, 'CLUSTER_LIST entry'));
+      return true;
     },
   },
   {
@@ -415,7 +419,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       if (typeof nh === 'string') return `MP_REACH_NLRI: ${nh}`;
       const nlri = decodeMpNlri(buf, start + 5 + nhLen, start + len, family, ctx.opts);
       if (typeof nlri === 'string') return `MP_REACH_NLRI NLRI: ${nlri}`;
-      ctx.draft.mpReach =
+      ctx.mpReach =
         nh.linkLocalNextHop === undefined
           ? { family, nextHop: nh.nextHop, nlri }
           : { family, nextHop: nh.nextHop, linkLocalNextHop: nh.linkLocalNextHop, nlri };
@@ -439,7 +443,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       }
       const withdrawn = decodeMpNlri(buf, start + 3, start + len, family, ctx.opts);
       if (typeof withdrawn === 'string') return `MP_UNREACH_NLRI NLRI: ${withdrawn}`;
-      ctx.draft.mpUnreach = { family, withdrawn };
+      ctx.mpUnreach = { family, withdrawn };
       return undefined;
     },
   },
@@ -455,14 +459,13 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.extendedCommunities = out;
       return undefined;
     },
-    encode(a) {
-      if (a.extendedCommunities === undefined || a.extendedCommunities.length === 0) return undefined;
-      const w = new ByteWriter(a.extendedCommunities.length * 8);
+    encode(a, _o, w) {
+      if (a.extendedCommunities === undefined || a.extendedCommunities.length === 0) return false;
       for (const c of a.extendedCommunities) {
         if (c.length !== 8) throw new RangeError(`extended community of ${c.length} bytes, expected 8`);
         w.bytes(c);
       }
-      return w.finish();
+      return true;
     },
   },
   {
@@ -482,12 +485,13 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       const kept = segs.filter((s) => s.type === AsPathSegmentType.SEQUENCE || s.type === AsPathSegmentType.SET);
       if (kept.length !== segs.length)
         ctx.warnings.push('AS4_PATH carried confederation segments: those segments discarded (RFC 6793 §6)');
-      ctx.draft.as4Path = kept;
+      ctx.as4Path = kept;
       return undefined;
     },
-    encode(a, opts) {
-      if (opts.fourOctetAs || !needsFourOctets(a.asPath)) return undefined;
-      return encodeSegments(a.asPath ?? [], 4, true);
+    encode(a, opts, w) {
+      if (opts.fourOctetAs || a.asPath === undefined || !needsFourOctets(a.asPath)) return false;
+      encodeSegments(w, a.asPath, 4, true);
+      return true;
     },
   },
   {
@@ -503,12 +507,12 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       if (len !== 8) return `AS4_AGGREGATOR is ${len} bytes, expected 8`;
       const asn = readU32(buf, start);
       if (asn === 0) return 'AS4_AGGREGATOR carries AS 0 (RFC 7607)';
-      ctx.draft.as4Aggregator = { asn, address: numberToIpv4(readU32(buf, start + 4)) };
+      ctx.as4Aggregator = { asn, address: numberToIpv4(readU32(buf, start + 4)) };
       return undefined;
     },
-    encode(a, opts) {
-      if (opts.fourOctetAs || a.aggregator === undefined || a.aggregator.asn <= 0xffff) return undefined;
-      return aggregatorValue(a.aggregator.asn, a.aggregator.address, 4);
+    encode(a, opts, w) {
+      if (opts.fourOctetAs || a.aggregator === undefined || a.aggregator.asn <= 0xffff) return false;
+      return writeAggregator(w, a.aggregator.asn, a.aggregator.address, 4);
     },
   },
   {
@@ -524,15 +528,14 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       ctx.draft.largeCommunities = out;
       return undefined;
     },
-    encode(a) {
-      if (a.largeCommunities === undefined || a.largeCommunities.length === 0) return undefined;
-      const w = new ByteWriter(a.largeCommunities.length * 12);
+    encode(a, _o, w) {
+      if (a.largeCommunities === undefined || a.largeCommunities.length === 0) return false;
       for (const c of a.largeCommunities) {
         w.u32(c.global);
         w.u32(c.local1);
         w.u32(c.local2);
       }
-      return w.finish();
+      return true;
     },
   },
 ];
@@ -550,10 +553,10 @@ export function attributeSpec(code: number): AttributeSpec | undefined {
 
 export interface AttributesOutcome {
   readonly attributes: PathAttributes;
-  readonly mpReach?: MpReach;
-  readonly mpUnreach?: MpUnreach;
+  readonly mpReach: MpReach | undefined;
+  readonly mpUnreach: MpUnreach | undefined;
   /** Set when RFC 7606 says treat-as-withdraw. */
-  readonly withdrawReason?: string;
+  readonly withdrawReason: string | undefined;
   readonly warnings: string[];
 }
 
@@ -582,7 +585,15 @@ export function decodePathAttributes(
   }
   const draft: AttributeDraft = {};
   const warnings: string[] = [];
-  const ctx: DecodeCtx = { opts, draft, warnings };
+  const ctx: DecodeCtx = {
+    opts,
+    draft,
+    warnings,
+    mpReach: undefined,
+    mpUnreach: undefined,
+    as4Path: undefined,
+    as4Aggregator: undefined,
+  };
   let withdrawReason: string | undefined;
   let i = start;
   while (i < end) {
@@ -669,26 +680,21 @@ export function decodePathAttributes(
   }
 
   // RFC 6793 §4.2.3: from a 2-octet peer, rebuild 4-octet AS numbers.
-  if (!opts.fourOctetAs) {
+  if (!opts.fourOctetAs && (ctx.as4Path !== undefined || ctx.as4Aggregator !== undefined)) {
     const useAs4 = draft.aggregator === undefined || draft.aggregator.asn === AS_TRANS;
-    if (!useAs4 && (draft.as4Path !== undefined || draft.as4Aggregator !== undefined))
+    if (!useAs4)
       warnings.push('AGGREGATOR carries a 2-octet AS other than AS_TRANS: AS4_PATH and AS4_AGGREGATOR ignored');
-    if (useAs4 && draft.as4Aggregator !== undefined) draft.aggregator = draft.as4Aggregator;
-    if (useAs4 && draft.as4Path !== undefined && draft.asPath !== undefined) {
-      if (pathCount(draft.asPath) < pathCount(draft.as4Path))
+    if (useAs4 && ctx.as4Aggregator !== undefined) draft.aggregator = ctx.as4Aggregator;
+    if (useAs4 && ctx.as4Path !== undefined && draft.asPath !== undefined) {
+      if (pathCount(draft.asPath) < pathCount(ctx.as4Path))
         warnings.push('AS_PATH is shorter than AS4_PATH: AS4_PATH ignored (RFC 6793 §4.2.3)');
-      draft.asPath = mergeAs4Path(draft.asPath, draft.as4Path);
+      draft.asPath = mergeAs4Path(draft.asPath, ctx.as4Path);
     }
   }
-  const { mpReach, mpUnreach, as4Path: _p, as4Aggregator: _a, ...attributes } = draft;
-  return {
-    attributes,
-    ...(mpReach === undefined ? {} : { mpReach }),
-    ...(mpUnreach === undefined ? {} : { mpUnreach }),
-    ...(withdrawReason === undefined ? {} : { withdrawReason }),
-    warnings,
-  };
+  return { attributes: draft, mpReach: ctx.mpReach, mpUnreach: ctx.mpUnreach, withdrawReason, warnings };
 }
+
+const NONE: readonly UnknownAttribute[] = [];
 
 /** Writes one attribute (flags, type, length, value), setting Extended Length when needed. */
 export function writeAttribute(w: ByteWriter, flags: number, code: number, value: Uint8Array): void {
@@ -705,16 +711,47 @@ export function writeAttribute(w: ByteWriter, flags: number, code: number, value
  * with `opts` (2-octet peers get AS_TRANS plus AS4_PATH/AS4_AGGREGATOR). Unknown transitive
  * attributes are passed on with the Partial bit.
  */
-export function encodePathAttributes(a: PathAttributes, opts: SessionCodecOptions, w: ByteWriter): void {
-  const unknown = [...(a.unknown ?? [])].sort((x, y) => x.code - y.code);
+export function encodePathAttributes(
+  a: PathAttributes,
+  opts: SessionCodecOptions,
+  w: ByteWriter,
+  nextHopOverride?: string,
+): void {
+  const unknown =
+    a.unknown === undefined || a.unknown.length === 0 ? NONE : [...a.unknown].sort((x, y) => x.code - y.code);
+  const attrs = nextHopOverride === undefined ? a : withNextHop(a, nextHopOverride);
   let u = 0;
   for (const spec of ATTRIBUTES) {
     while (u < unknown.length && unknown[u]!.code < spec.code) writeUnknown(w, unknown[u++]!);
     if (spec.encode === undefined) continue;
-    const v = spec.encode(a, opts);
-    if (v !== undefined) writeAttribute(w, spec.flags, spec.code, v);
+    const hdr = w.pos;
+    w.ensure(3);
+    w.pos += 3;
+    if (!spec.encode(attrs, opts, w)) {
+      w.pos = hdr;
+      continue;
+    }
+    const len = w.pos - hdr - 3;
+    if (len > 255) {
+      // move the value one byte on to make room for the 2-byte length
+      w.ensure(1);
+      w.buf.copyWithin(hdr + 4, hdr + 3, w.pos);
+      w.pos++;
+      w.buf[hdr] = (spec.flags & 0xe0) | AttrFlag.EXTENDED_LENGTH;
+      w.buf[hdr + 2] = len >>> 8;
+      w.buf[hdr + 3] = len & 255;
+    } else {
+      w.buf[hdr] = spec.flags & 0xe0;
+      w.buf[hdr + 2] = len;
+    }
+    w.buf[hdr + 1] = spec.code;
   }
   while (u < unknown.length) writeUnknown(w, unknown[u++]!);
+}
+
+/** `a` with another NEXT_HOP, without copying the object when it already has that one. */
+function withNextHop(a: PathAttributes, nextHop: string): PathAttributes {
+  return a.nextHop === nextHop ? a : { ...a, nextHop };
 }
 
 function writeUnknown(w: ByteWriter, x: UnknownAttribute): void {

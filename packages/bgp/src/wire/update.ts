@@ -1,6 +1,13 @@
 // UPDATE (RFC 4271 §4.3, RFC 4760): decode with RFC 7606 error handling, encode, packing of many
 // NLRI per message, End-of-RIB (RFC 4724 §2), and the fast IPv4 path for the RIB.
-import { AttrFlag, AttrType, decodePathAttributes, encodePathAttributes, writeAttribute } from './attributes.js';
+import {
+  AttrFlag,
+  type AttributesOutcome,
+  AttrType,
+  decodePathAttributes,
+  encodePathAttributes,
+  writeAttribute,
+} from './attributes.js';
 import { ByteWriter } from './bytes.js';
 import { BgpError, EncodeError, NotificationCode, UpdateSubcode } from './errors.js';
 import { familyCodec, MalformedNlriError, type NextHopAddresses, readU16, readU32 } from './families.js';
@@ -100,14 +107,14 @@ export function decodeUpdate(frame: Uint8Array, opts: SessionCodecOptions): Upda
   } catch (e) {
     invalidNetwork('NLRI', e);
   }
-  const message: UpdateMessage = {
+  const message: { -readonly [K in keyof UpdateMessage]: UpdateMessage[K] } = {
     type: MessageType.UPDATE,
     withdrawn,
     attributes: a.attributes,
-    ...(a.mpReach === undefined ? {} : { mpReach: a.mpReach }),
-    ...(a.mpUnreach === undefined ? {} : { mpUnreach: a.mpUnreach }),
     nlri,
   };
+  if (a.mpReach !== undefined) message.mpReach = a.mpReach;
+  if (a.mpUnreach !== undefined) message.mpUnreach = a.mpUnreach;
   const reason = a.withdrawReason ?? missingOrInvalid(a.attributes, nlri.length > 0, a.mpReach);
   if (reason !== undefined) return { kind: 'treat-as-withdraw', message, reason };
   return { kind: 'message', message, warnings: a.warnings };
@@ -123,75 +130,113 @@ export function decodeUpdate(frame: Uint8Array, opts: SessionCodecOptions): Upda
 export interface FastUpdate {
   /** 'treat-as-withdraw': every prefix in `nlri` and `mpReach` is to be withdrawn (RFC 7606). */
   readonly kind: 'update' | 'treat-as-withdraw';
-  readonly withdrawn: Float64Array;
+  /** IPv4 withdrawals, packed: address * 64 + length (see packIpv4Prefix). */
+  readonly withdrawn: readonly number[];
   /** Path identifiers of `withdrawn` when ADD-PATH receive is negotiated for IPv4. */
-  readonly withdrawnPathIds?: Uint32Array;
-  readonly nlri: Float64Array;
-  readonly nlriPathIds?: Uint32Array;
+  readonly withdrawnPathIds: readonly number[] | undefined;
+  /** IPv4 NLRI, packed: address * 64 + length. */
+  readonly nlri: readonly number[];
+  readonly nlriPathIds: readonly number[] | undefined;
   readonly attributes: PathAttributes;
   /** The path attribute field as received: a view into the frame (copy it to keep it). */
   readonly rawAttributes: Uint8Array;
-  readonly mpReach?: MpReach;
-  readonly mpUnreach?: MpUnreach;
-  readonly reason?: string;
+  readonly mpReach: MpReach | undefined;
+  readonly mpUnreach: MpUnreach | undefined;
+  /** Why the UPDATE is treated as withdraw. */
+  readonly reason: string | undefined;
+  /** Attribute-discard and other notes; empty when all was well. */
   readonly warnings: readonly string[];
 }
 
-const EMPTY_F64 = new Float64Array(0);
+interface PackedNlri {
+  readonly packed: readonly number[];
+  readonly pathIds: readonly number[] | undefined;
+}
+
+const EMPTY_PACKED: PackedNlri = { packed: Object.freeze([]) as readonly number[], pathIds: undefined };
 
 /** Reads IPv4 NLRI in buf[start, end) into packed numbers; no per-prefix allocation. */
-function packIpv4(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  addPath: boolean,
-): { packed: Float64Array; pathIds?: Uint32Array } {
-  if (start === end) return { packed: EMPTY_F64 };
-  // count first so the arrays are allocated once, at their size
-  let count = 0;
-  for (let i = start; i < end; ) {
-    if (addPath) i += 4;
+function packIpv4(buf: Uint8Array, start: number, end: number, addPath: boolean): PackedNlri {
+  if (start === end) return EMPTY_PACKED;
+  const packed: number[] = [];
+  const pathIds: number[] | undefined = addPath ? [] : undefined;
+  let i = start;
+  while (i < end) {
+    if (pathIds !== undefined) {
+      if (i + 4 > end) throw new MalformedNlriError(`path identifier at byte ${i} runs past the end of the NLRI field`);
+      pathIds.push(readU32(buf, i));
+      i += 4;
+    }
     if (i >= end) throw new MalformedNlriError(`prefix length missing at byte ${i}`);
     const len = buf[i]!;
     if (len > 32) throw new MalformedNlriError(`IPv4 prefix length ${len} is more than 32`);
-    i += 1 + ((len + 7) >> 3);
-    if (i > end) throw new MalformedNlriError(`a /${len} prefix runs past the end of the field`);
-    count++;
-  }
-  const packed = new Float64Array(count);
-  const pathIds = addPath ? new Uint32Array(count) : undefined;
-  let k = 0;
-  for (let i = start; i < end; k++) {
-    if (pathIds !== undefined) {
-      pathIds[k] = readU32(buf, i);
-      i += 4;
-    }
-    const len = buf[i]!;
+    const nb = (len + 7) >> 3;
+    if (i + 1 + nb > end) throw new MalformedNlriError(`a /${len} prefix runs past the end of the field`);
     let addr = 0;
-    switch ((len + 7) >> 3) {
+    switch (nb) {
       case 4:
         addr = (buf[i + 1]! << 24) | (buf[i + 2]! << 16) | (buf[i + 3]! << 8) | buf[i + 4]!;
-        i += 5;
         break;
       case 3:
         addr = (buf[i + 1]! << 24) | (buf[i + 2]! << 16) | (buf[i + 3]! << 8);
-        i += 4;
         break;
       case 2:
         addr = (buf[i + 1]! << 24) | (buf[i + 2]! << 16);
-        i += 3;
         break;
       case 1:
         addr = buf[i + 1]! << 24;
-        i += 2;
         break;
-      default:
-        i += 1;
     }
+    i += 1 + nb;
     addr = len === 0 ? 0 : (addr & (0xffffffff << (32 - len))) >>> 0;
-    packed[k] = addr * 64 + len;
+    packed.push(addr * 64 + len);
   }
-  return pathIds === undefined ? { packed } : { packed, pathIds };
+  return { packed, pathIds };
+}
+
+/** FastUpdate with the raw attribute view made only when asked for (a subarray per UPDATE costs). */
+class FastUpdateResult implements FastUpdate {
+  readonly kind: 'update' | 'treat-as-withdraw';
+  readonly withdrawn: readonly number[];
+  readonly withdrawnPathIds: readonly number[] | undefined;
+  readonly nlri: readonly number[];
+  readonly nlriPathIds: readonly number[] | undefined;
+  readonly attributes: PathAttributes;
+  readonly mpReach: MpReach | undefined;
+  readonly mpUnreach: MpUnreach | undefined;
+  readonly reason: string | undefined;
+  readonly warnings: readonly string[];
+  readonly #frame: Uint8Array;
+  readonly #attrStart: number;
+  readonly #attrEnd: number;
+
+  constructor(
+    frame: Uint8Array,
+    attrStart: number,
+    attrEnd: number,
+    w: PackedNlri,
+    n: PackedNlri,
+    a: AttributesOutcome,
+    reason: string | undefined,
+  ) {
+    this.kind = reason === undefined ? 'update' : 'treat-as-withdraw';
+    this.withdrawn = w.packed;
+    this.withdrawnPathIds = w.pathIds;
+    this.nlri = n.packed;
+    this.nlriPathIds = n.pathIds;
+    this.attributes = a.attributes;
+    this.mpReach = a.mpReach;
+    this.mpUnreach = a.mpUnreach;
+    this.reason = reason;
+    this.warnings = a.warnings;
+    this.#frame = frame;
+    this.#attrStart = attrStart;
+    this.#attrEnd = attrEnd;
+  }
+
+  get rawAttributes(): Uint8Array {
+    return this.#frame.subarray(this.#attrStart, this.#attrEnd);
+  }
 }
 
 /**
@@ -201,33 +246,21 @@ function packIpv4(
 export function decodeUpdateFast(frame: Uint8Array, opts: SessionCodecOptions): FastUpdate {
   const l = layout(frame);
   const addPath = opts.addPathReceive.has(IPV4);
-  let w: { packed: Float64Array; pathIds?: Uint32Array };
+  let w: PackedNlri;
   try {
     w = packIpv4(frame, l.withdrawnStart, l.withdrawnEnd, addPath);
   } catch (e) {
     invalidNetwork('Withdrawn Routes', e);
   }
   const a = decodePathAttributes(frame, l.attrStart, l.attrEnd, opts);
-  let n: { packed: Float64Array; pathIds?: Uint32Array };
+  let n: PackedNlri;
   try {
     n = packIpv4(frame, l.attrEnd, l.nlriEnd, addPath);
   } catch (e) {
     invalidNetwork('NLRI', e);
   }
   const reason = a.withdrawReason ?? missingOrInvalid(a.attributes, n.packed.length > 0, a.mpReach);
-  return {
-    kind: reason === undefined ? 'update' : 'treat-as-withdraw',
-    withdrawn: w.packed,
-    ...(w.pathIds === undefined ? {} : { withdrawnPathIds: w.pathIds }),
-    nlri: n.packed,
-    ...(n.pathIds === undefined ? {} : { nlriPathIds: n.pathIds }),
-    attributes: a.attributes,
-    rawAttributes: frame.subarray(l.attrStart, l.attrEnd),
-    ...(a.mpReach === undefined ? {} : { mpReach: a.mpReach }),
-    ...(a.mpUnreach === undefined ? {} : { mpUnreach: a.mpUnreach }),
-    ...(reason === undefined ? {} : { reason }),
-    warnings: a.warnings,
-  };
+  return new FastUpdateResult(frame, l.attrStart, l.attrEnd, w, n, a, reason);
 }
 
 // ---- encode ----
@@ -300,6 +333,9 @@ export function encodeUpdate(m: UpdateMessage, opts: SessionCodecOptions): Uint8
   return out;
 }
 
+// Attribute bytes are built here then copied into each message; the encoders are synchronous.
+const scratch = new ByteWriter(4096);
+
 /** Next hop for encodeUpdates: IPv4 text, or IPv6 global plus optional link-local. */
 export type UpdateNextHop = string | NextHopAddresses;
 
@@ -323,10 +359,11 @@ export function encodeUpdates(
   const addPath = opts.addPathSend.has(family);
   const nh = nextHopAddresses(nextHop);
   const max = opts.maxMessageLength;
-  const aw = new ByteWriter(256);
+  const aw = scratch;
+  aw.pos = 0;
   const out: Uint8Array[] = [];
   if (family === IPV4) {
-    encodePathAttributes({ ...attrs, nextHop: nh.nextHop }, opts, aw);
+    encodePathAttributes(attrs, opts, aw, nh.nextHop);
     const attrBytes = aw.buf.subarray(0, aw.pos);
     const fixed = HEADER_LENGTH + 4 + attrBytes.length;
     if (fixed + 9 > max && nlri.length > 0)
