@@ -137,6 +137,9 @@ export class ApiServer {
     // No idle-timeout surprises for long watches.
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
+    // Clients keep idle connections for a few seconds (Node's agent: 5 s); closing ours first
+    // races a request already in flight on that socket and surfaces as ECONNRESET.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.port, this.config.host, () => {
