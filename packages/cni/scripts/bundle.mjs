@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the plugin and the node daemon into single files under dist/bundle/.
 // The plugin is CommonJS so that it runs extensionless from /opt/cni/bin.
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -42,10 +42,13 @@ await Promise.all(
       banner,
       entryPoints: [`${root}${entry}`],
       outfile: `${outdir}/${out}`,
-      metafile: true,
+      write: false,
     });
-    await chmod(`${outdir}/${out}`, 0o755);
-    return r;
+    // write then rename: a plugin being run (by another test worker) never sees half a file
+    const tmp = `${outdir}/.${out}.${process.pid}.tmp`;
+    await writeFile(tmp, r.outputFiles[0].contents, { mode: 0o755 });
+    await chmod(tmp, 0o755);
+    await rename(tmp, `${outdir}/${out}`);
   }),
 );
 process.stdout.write(`bundled ${entries.map(([, o]) => `${outdir}/${o}`).join(', ')}\n`);

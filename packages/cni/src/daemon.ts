@@ -7,9 +7,10 @@ export interface IpamServerOptions {
   readonly socketPath: string;
   readonly ipam: PodIpam;
   /**
-   * Allocations at once. All pods of a node draw from the same blocks, so concurrent
-   * allocations only fight over the same block's resourceVersion; one at a time (the default)
-   * is faster under load than optimistic-concurrency retries, like Calico's host-wide IPAM lock.
+   * Allocations and releases at once. All pods of a node draw from the same blocks, so
+   * concurrent writes only fight over the same block's resourceVersion; one at a time (the
+   * default) is faster than optimistic-concurrency retries (measured: 20 allocations 420 ms in
+   * sequence, 560 ms at once; 20 releases 455 ms vs 755 ms), like Calico's host-wide IPAM lock.
    */
   readonly allocationConcurrency?: number;
 }
@@ -72,7 +73,7 @@ export class IpamServer implements AsyncDisposable {
         case 'allocate':
           return { ok: true, value: await this.#limited(() => this.#ipam.allocate(req.req)) };
         case 'release':
-          return { ok: true, value: await this.#ipam.releaseByHandle(req.handle) };
+          return { ok: true, value: await this.#limited(() => this.#ipam.releaseByHandle(req.handle)) };
         case 'handles':
           return {
             ok: true,

@@ -126,7 +126,7 @@ export async function setupPod(link: PodLink, addrs: PodAddresses): Promise<void
     pod.push(
       `addr add ${addrs.v6}/128 dev ${podIf} nodad`,
       `neigh replace ${GATEWAY_V6} lladdr ${HOST_VETH_MAC} dev ${podIf} nud permanent`,
-      `-6 route replace default via ${GATEWAY_V6} dev ${podIf}`,
+      `route replace default via ${GATEWAY_V6} dev ${podIf}`,
     );
   }
   await Promise.all([

@@ -120,6 +120,8 @@ export async function makeNode(lab: Lab, label = 'node'): Promise<Netns> {
   const up = await lab.namespace(`${label}-up`);
   await lab.veth(node, 'uplink0', up, 'eth0', { aAddress: '10.0.0.1/24', bAddress: '10.0.0.254/24', mtu: 1500 });
   await node.ip(['route', 'add', 'default', 'via', '10.0.0.254', 'dev', 'uplink0']);
+  // as on any Kubernetes node (kubeadm's preflight insists): traffic from the uplink to pods is forwarded
+  await node.sysctl('net.ipv4.ip_forward', '1');
   return node;
 }
 

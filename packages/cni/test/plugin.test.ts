@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Lab, type Netns, requireRoot } from '@tortie/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CniErrorCode, GATEWAY_V4, IpamServer, POD_ROUTE_PROTOCOL } from '../src/index.js';
+import { CniErrorCode, GATEWAY_V4, GATEWAY_V6, IpamServer, POD_ROUTE_PROTOCOL } from '../src/index.js';
 import {
   addressesOf,
   bundle,
@@ -146,6 +146,27 @@ describe('tortie plugin (fake IPAM behind the node socket)', () => {
     const up = await invoke(node, { CNI_COMMAND: 'STATUS' }, { ...conf, cniVersion: '1.1.0' });
     expect(up.exitCode, up.stdout).toBe(0);
     expect(up.stdout).toBe('');
+  });
+
+  it('dual stack: a /128 too, IPv6 default route via the host end link-local, both families reach the host', async () => {
+    await node.ip(['-6', 'addr', 'add', 'fd00:0:0:1::1/64', 'dev', 'uplink0', 'nodad']);
+    const pod = await lab.namespace('pod-v6');
+    const dual = { ...conf, ipam: { assign_ipv4: true, assign_ipv6: true } };
+    const add = await invoke(node, podEnv('ADD', 'dual', netnsPath(pod), 'web-v6'), dual);
+    expect(add.exitCode, add.stdout).toBe(0);
+    const [v4, v6] = addressesOf(add.json);
+    expect(v4).toMatch(/^10\.244\.7\./);
+    expect(v6).toMatch(/^fd00:10:244:7::/);
+    expect((await pod.ip(['-6', 'addr', 'show', 'dev', 'eth0'])).stdout).toContain(`${v6}/128`);
+    expect((await pod.ip(['-6', 'route', 'show', 'default'])).stdout).toContain(`via ${GATEWAY_V6} dev eth0`);
+    expect(
+      (await node.exec('cat', ['/proc/sys/net/ipv6/conf/' + hostIfOf(add.json) + '/proxy_ndp'])).stdout.trim(),
+    ).toBe('1');
+    expect(await unreachable(node, [v4 ?? '', v6 ?? ''])).toEqual([]);
+    expect(await unreachable(pod, ['10.0.0.1', 'fd00:0:0:1::1'])).toEqual([]);
+    const del = await invoke(node, podEnv('DEL', 'dual', netnsPath(pod), 'web-v6'), dual);
+    expect(del.exitCode).toBe(0);
+    expect((await node.ip(['-6', 'route', 'show', 'proto', String(POD_ROUTE_PROTOCOL)])).stdout.trim()).toBe('');
   });
 
   it('GC releases addresses and links of containers not in the valid list', async () => {

@@ -1,0 +1,189 @@
+import { join } from 'node:path';
+import { Lab, type ManagedProcess, type Netns, requireRoot } from '@tortie/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CniErrorCode, HOST_VETH_PATTERN, POD_ROUTE_PROTOCOL } from '../src/index.js';
+import { apiInto, handlesOn, startCluster, startDaemon } from './cluster.js';
+import {
+  addressesOf,
+  bundle,
+  CNI_BIN,
+  hostIfOf,
+  invoke,
+  makeNode,
+  netnsPath,
+  podEnv,
+  tempDir,
+  unreachable,
+} from './helpers.js';
+
+const NODE = 'node-a';
+const PODS = 50;
+
+async function limit<T>(n: number, items: readonly T[], f: (t: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await f(t);
+    }),
+  );
+}
+
+async function tortieLinks(node: Netns): Promise<string[]> {
+  const links = JSON.parse((await node.ip(['-j', 'link', 'show'])).stdout) as { ifname: string }[];
+  return links.map((l) => l.ifname).filter((n) => HOST_VETH_PATTERN.test(n));
+}
+
+// The bundled plugin as the runtime runs it, the shipped node daemon, Kubernetes-backed IPAM
+// against the embedded apiserver; each pod a real network namespace, the node a namespace too.
+describe('pods on one node (embedded apiserver, real IPAM)', () => {
+  let lab: Lab;
+  let node: Netns;
+  let dir: { path: string } & AsyncDisposable;
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let daemon: ManagedProcess;
+  let conf: Record<string, unknown>;
+
+  beforeAll(async () => {
+    requireRoot('the CNI plugin tests (network namespaces, veths, routes)');
+    await bundle();
+    lab = await Lab.create();
+    node = await makeNode(lab);
+    dir = await tempDir();
+    cluster = await startCluster();
+    daemon = await startDaemon(cluster.api.kubeconfigPath, join(dir.path, 'cni.sock'));
+    conf = {
+      cniVersion: '1.0.0',
+      name: 'k8s-pod-network',
+      type: 'tortie',
+      nodename: NODE,
+      mtu: 1440,
+      agent_socket: join(dir.path, 'cni.sock'),
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await daemon?.stop();
+    await lab?.dispose();
+    await cluster?.[Symbol.asyncDispose]();
+    await dir?.[Symbol.asyncDispose]();
+  });
+
+  it(`${PODS} pods added at once get distinct addresses from the node's block and all reach each other and the host; DEL leaves nothing`, async () => {
+    const pods: Netns[] = [];
+    for (let i = 0; i < PODS; i++) pods.push(await lab.namespace(`p${i}`));
+    const adds = await Promise.all(
+      pods.map((p, i) => invoke(node, podEnv('ADD', `ctr${i}`, netnsPath(p), `pod-${i}`), conf)),
+    );
+    for (const a of adds) expect(a.exitCode, a.stdout + a.stderr).toBe(0);
+    const addrs = adds.map((a) => addressesOf(a.json)[0] ?? '');
+    expect(new Set(addrs).size).toBe(PODS);
+    // one /26 block of the pool, affine to this node
+    const blocks = new Set(
+      addrs.map((a) => a.split('.').slice(0, 3).join('.') + '.' + (Number(a.split('.')[3]) & ~63)),
+    );
+    expect(blocks.size, [...blocks].join(' ')).toBe(1);
+    for (const a of addrs) expect(a).toMatch(/^10\.244\.\d+\.\d+$/);
+    expect((await tortieLinks(node)).length).toBe(PODS);
+
+    expect(await unreachable(node, addrs), 'host -> pods').toEqual([]);
+    const failures: string[] = [];
+    await limit(6, pods, async (p) => {
+      const i = pods.indexOf(p);
+      const others = addrs.filter((_, j) => j !== i);
+      for (const bad of await unreachable(p, [...others, '10.0.0.1'])) failures.push(`pod ${i} -> ${bad}`);
+    });
+    expect(failures).toEqual([]);
+
+    const dels = await Promise.all(
+      pods.map((p, i) =>
+        invoke(node, podEnv('DEL', `ctr${i}`, netnsPath(p), `pod-${i}`), { ...conf, prevResult: adds[i]?.json }),
+      ),
+    );
+    for (const d of dels) expect(d.exitCode, d.stdout + d.stderr).toBe(0);
+    expect(await tortieLinks(node)).toEqual([]);
+    expect((await node.ip(['route', 'show', 'proto', String(POD_ROUTE_PROTOCOL)])).stdout.trim()).toBe('');
+    expect(await handlesOn(cluster.kc, NODE)).toEqual([]);
+    const again = await Promise.all(
+      pods.slice(0, 5).map((p, i) => invoke(node, podEnv('DEL', `ctr${i}`, netnsPath(p), `pod-${i}`), conf)),
+    );
+    for (const d of again) expect(d.exitCode, d.stdout).toBe(0);
+  }, 300_000);
+
+  it('portmap chained after tortie: a hostPort on the node reaches a TCP server in the pod', async () => {
+    const pod = await lab.namespace('web');
+    const up = lab.namespaces.find((n) => n.label === 'node-up');
+    if (up === undefined) throw new Error('upstream namespace missing');
+    const server = pod.spawn('node', [
+      '-e',
+      `require('net').createServer(c=>c.end('hello from the pod\\n')).listen(8080,'0.0.0.0',()=>console.log('listening'))`,
+    ]);
+    await server.waitForOutput(/listening/);
+    const env = podEnv('ADD', 'web', netnsPath(pod), 'web');
+    const add = await invoke(node, env, conf);
+    expect(add.exitCode, add.stdout).toBe(0);
+    const portmapConf = {
+      cniVersion: '1.0.0',
+      name: 'k8s-pod-network',
+      type: 'portmap',
+      snat: true,
+      capabilities: { portMappings: true },
+      runtimeConfig: { portMappings: [{ hostPort: 30080, containerPort: 8080, protocol: 'tcp' }] },
+      prevResult: add.json,
+    };
+    const pm = await invoke(node, env, portmapConf, join(CNI_BIN, 'portmap'));
+    expect(pm.exitCode, pm.stdout + pm.stderr).toBe(0);
+    const client = `const s=require('net').connect(30080,'10.0.0.1');let d='';s.on('data',x=>d+=x);s.on('end',()=>{process.stdout.write(d)});s.on('error',e=>{console.error(e.message);process.exit(1)})`;
+    const r = await up.exec('node', ['-e', client], { timeoutMs: 20_000 });
+    expect(r.stdout).toBe('hello from the pod\n');
+    const delEnv = { ...env, CNI_COMMAND: 'DEL' };
+    expect((await invoke(node, delEnv, portmapConf, join(CNI_BIN, 'portmap'))).exitCode).toBe(0);
+    expect((await invoke(node, delEnv, { ...conf, prevResult: add.json })).exitCode).toBe(0);
+    expect((await up.tryExec('node', ['-e', client], { timeoutMs: 20_000 })).exitCode).not.toBe(0);
+  }, 120_000);
+
+  it('without the node daemon the plugin talks to the API itself (kubeconfig), and gets the same addresses', async () => {
+    const api = await apiInto(node, cluster.api, dir.path);
+    try {
+      const direct = { ...conf, agent_socket: undefined, kubernetes: { kubeconfig: api.kubeconfig } };
+      const pod = await lab.namespace('direct');
+      const add = await invoke(node, podEnv('ADD', 'direct', netnsPath(pod), 'direct'), direct);
+      expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+      const [addr] = addressesOf(add.json);
+      expect(await unreachable(node, [addr ?? ''])).toEqual([]);
+      expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).toContain('k8s-pod-network.direct');
+      // a socket that does not answer falls back to the API as well
+      const fallback = { ...direct, agent_socket: join(dir.path, 'nobody.sock') };
+      const del = await invoke(node, podEnv('DEL', 'direct', netnsPath(pod), 'direct'), fallback);
+      expect(del.exitCode, del.stdout).toBe(0);
+      expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).not.toContain('k8s-pod-network.direct');
+    } finally {
+      await api.close();
+    }
+  }, 120_000);
+
+  it('an exhausted pool is "no free address", and the pod is left clean', async () => {
+    await using small = await startCluster({ cidr: '10.99.0.0/30', blockSize: 30 });
+    const sock = join(dir.path, 'small.sock');
+    const d = await startDaemon(small.api.kubeconfigPath, sock);
+    try {
+      const c = { ...conf, agent_socket: sock, nodename: 'node-small' };
+      const results = [];
+      for (let i = 0; i < 5; i++) {
+        const p = await lab.namespace(`s${i}`);
+        results.push({ p, r: await invoke(node, podEnv('ADD', `s${i}`, netnsPath(p), `s${i}`), c) });
+      }
+      const ok = results.filter((x) => x.r.exitCode === 0);
+      const failed = results.filter((x) => x.r.exitCode !== 0);
+      expect(ok.length).toBe(4); // a /30 pool in /30 blocks: 4 addresses
+      expect(failed.length).toBe(1);
+      expect(failed[0]?.r.json?.code, failed[0]?.r.stdout).toBe(CniErrorCode.noFreeAddress);
+      expect(String(failed[0]?.r.json?.msg)).toMatch(/no free address/);
+      expect((await failed[0]?.p.tryExec('ip', ['link', 'show', 'eth0']))?.exitCode).not.toBe(0);
+      for (const { p, r } of ok) {
+        expect(hostIfOf(r.json)).toMatch(HOST_VETH_PATTERN);
+        expect((await invoke(node, podEnv('DEL', p.label, netnsPath(p), p.label), c)).exitCode).toBe(0);
+      }
+    } finally {
+      await d.stop();
+    }
+  }, 120_000);
+});
