@@ -29,6 +29,7 @@ import { Session } from '../session/index.js';
 import {
   BgpListener,
   type Clock,
+  type Connection,
   type Connector,
   type IncomingConnectionTarget,
   NodeTcpConnector,
@@ -181,6 +182,20 @@ export class Speaker {
     for (const p of this.#peers.values()) if (p.target) this.#listener.add(p.target);
   }
 
+  /**
+   * Hands over a connection accepted outside the speaker's own listener (another transport, a
+   * test). Returns false, after closing it, when no peer is configured for its remote address.
+   */
+  acceptIncoming(connection: Connection): boolean {
+    const entry = this.#peers.get(canonical(connection.remoteAddress));
+    if (!entry?.target) {
+      connection.destroy();
+      return false;
+    }
+    entry.target.acceptIncoming(connection);
+    return true;
+  }
+
   /** The port listened on (when listening). */
   get listenPort(): number | undefined {
     return this.#listener?.port;
@@ -323,7 +338,10 @@ export class Speaker {
     entry.staleTimer = null;
     entry.out?.close();
     entry.out = null;
-    if (entry.ribPeer) this.rib.removePeer(entry.ribPeer);
+    if (entry.ribPeer) {
+      const rp = entry.ribPeer;
+      this.#pinned(rp, () => this.rib.removePeer(rp));
+    }
     entry.ribPeer = null;
     entry.importer = null;
     entry.rejected.clear();
@@ -437,7 +455,8 @@ export class Speaker {
       const pgr = n.peerGracefulRestart;
       const kept = new Set((pgr?.families ?? []).filter((f) => f.forwarding).map((f) => f.family));
       if (!pgr || kept.size === 0) {
-        this.rib.sweepStale(peer);
+        const rp = peer;
+        this.#pinned(rp, () => this.rib.sweepStale(rp));
         entry.awaitingEor = null;
       } else {
         entry.awaitingEor = new Set(n.families);
@@ -468,7 +487,7 @@ export class Speaker {
     const peer = entry.ribPeer;
     if (!peer) return;
     this.#log('info', `neighbor ${entry.config.address}: sweeping stale routes (${why})`);
-    this.rib.sweepStale(peer);
+    this.#pinned(peer, () => this.rib.sweepStale(peer));
     if (!entry.negotiated) {
       // still down: forget the peer
       this.#dropRoutes(entry);
@@ -541,6 +560,59 @@ export class Speaker {
     }
   }
 
+  /**
+   * Loc-RIB update. While someone watches bestRoutes$, the slots of withdrawn prefixes are pinned
+   * for the duration, so the change listener can still name a prefix whose last route went away
+   * (the RIB releases a slot before it reports the change).
+   */
+  #ribUpdate(
+    peer: RibPeer,
+    attrs: PathAttributes | null,
+    announced: ArrayLike<PrefixKey>,
+    withdrawn: ArrayLike<PrefixKey>,
+  ): void {
+    if (!this.#best.observed || withdrawn.length === 0) {
+      this.rib.applyUpdate(peer, attrs, announced, withdrawn);
+      return;
+    }
+    const prefixes = this.rib.prefixes;
+    const pinned: number[] = [];
+    for (let i = 0; i < withdrawn.length; i++) {
+      const slot = prefixes.find(withdrawn[i]!);
+      if (slot >= 0) {
+        prefixes.ref(slot);
+        pinned.push(slot);
+      }
+    }
+    try {
+      this.rib.applyUpdate(peer, attrs, announced, withdrawn);
+    } finally {
+      for (const slot of pinned) prefixes.unref(slot);
+    }
+  }
+
+  /** Runs a peer-wide RIB operation with the peer's prefixes pinned (see #ribUpdate). */
+  #pinned(peer: RibPeer, fn: () => void): void {
+    if (!this.#best.observed) {
+      fn();
+      return;
+    }
+    const prefixes = this.rib.prefixes;
+    const pinned: number[] = [];
+    for (const r of this.rib.routesOf(peer)) {
+      const slot = prefixes.find(r.key);
+      if (slot >= 0) {
+        prefixes.ref(slot);
+        pinned.push(slot);
+      }
+    }
+    try {
+      fn();
+    } finally {
+      for (const slot of pinned) prefixes.unref(slot);
+    }
+  }
+
   #onFastUpdate(entry: PeerEntry, u: FastUpdate): void {
     const peer = entry.ribPeer;
     if (!peer) return;
@@ -594,22 +666,22 @@ export class Speaker {
     const rej = entry.rejected;
     if (rej.size > 0) for (let i = 0; i < withdrawn.length; i++) rej.delete(withdrawn[i]!);
     if (announced.length === 0) {
-      if (withdrawn.length > 0) this.rib.applyUpdate(peer, null, [], withdrawn);
+      if (withdrawn.length > 0) this.#ribUpdate(peer, null, [], withdrawn);
       return;
     }
     const imp = entry.importer;
     if (!imp || !attrs) {
-      this.rib.applyUpdate(peer, attrs, announced, withdrawn);
+      this.#ribUpdate(peer, attrs, announced, withdrawn);
       return;
     }
     if (!imp.prefixDependent) {
       const r = imp.importRoute(attrs, announced[0]!);
       if (r) {
         if (rej.size > 0) for (let i = 0; i < announced.length; i++) rej.delete(announced[i]!);
-        this.rib.applyUpdate(peer, r, announced, withdrawn);
+        this.#ribUpdate(peer, r, announced, withdrawn);
       } else {
         for (let i = 0; i < announced.length; i++) rej.add(announced[i]!);
-        this.rib.applyUpdate(peer, null, [], [...Array.from(withdrawn), ...Array.from(announced)]);
+        this.#ribUpdate(peer, null, [], [...Array.from(withdrawn), ...Array.from(announced)]);
       }
       return;
     }
@@ -631,8 +703,8 @@ export class Speaker {
       }
       g.push(k);
     }
-    this.rib.applyUpdate(peer, null, [], [...Array.from(withdrawn), ...rejected]);
-    for (const [a, keys] of groups) this.rib.applyUpdate(peer, a, keys, []);
+    this.#ribUpdate(peer, null, [], [...Array.from(withdrawn), ...rejected]);
+    for (const [a, keys] of groups) this.#ribUpdate(peer, a, keys, []);
   }
 
   #exporter(entry: PeerEntry, peer: RibPeer, n: NegotiatedSession) {
@@ -721,8 +793,8 @@ export class Speaker {
       g.keys.push(k);
     }
     this.#advertised = next;
-    if (withdrawn.length > 0) this.rib.applyUpdate(this.#local, null, [], withdrawn);
-    for (const g of groups.values()) this.rib.applyUpdate(this.#local, g.attrs, g.keys, []);
+    if (withdrawn.length > 0) this.#ribUpdate(this.#local, null, [], withdrawn);
+    for (const g of groups.values()) this.#ribUpdate(this.#local, g.attrs, g.keys, []);
   }
 
   // ---- snapshots ----
