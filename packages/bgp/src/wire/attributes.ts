@@ -175,9 +175,12 @@ function encodeSegments(w: ByteWriter, segs: readonly AsPathSegment[], asBytes: 
   }
 }
 
-function needsFourOctets(segs: readonly AsPathSegment[] | undefined): boolean {
-  if (segs === undefined) return false;
-  for (const s of segs) for (const a of s.asns) if (a > 0xffff) return true;
+/** True when a SEQUENCE or SET holds an AS beyond 2 octets (confederation segments never go in AS4_PATH). */
+function needsFourOctets(segs: readonly AsPathSegment[]): boolean {
+  for (const s of segs) {
+    if (s.type === AsPathSegmentType.CONFED_SEQUENCE || s.type === AsPathSegmentType.CONFED_SET) continue;
+    for (const a of s.asns) if (a > 0xffff) return true;
+  }
   return false;
 }
 
@@ -215,12 +218,18 @@ export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly
       if (s.type === AsPathSegmentType.SET) need -= 1;
     }
   }
-  for (const s of as4Path) {
-    const last = out[out.length - 1];
-    if (last !== undefined && last.type === AsPathSegmentType.SEQUENCE && s.type === AsPathSegmentType.SEQUENCE)
-      out[out.length - 1] = { type: last.type, asns: [...last.asns, ...s.asns] };
-    else out.push(s);
-  }
+  // the AS numbers an OLD speaker prepended continue the first AS4_PATH sequence
+  const last = out[out.length - 1];
+  const first = as4Path[0];
+  if (
+    last !== undefined &&
+    first !== undefined &&
+    last.type === AsPathSegmentType.SEQUENCE &&
+    first.type === AsPathSegmentType.SEQUENCE
+  ) {
+    out[out.length - 1] = { type: last.type, asns: [...last.asns, ...first.asns] };
+    for (let k = 1; k < as4Path.length; k++) out.push(as4Path[k]!);
+  } else out.push(...as4Path);
   return out;
 }
 
