@@ -43,7 +43,7 @@ export class Daemon {
   #status: StatusServer | undefined;
   #level: number;
 
-  private constructor(configPath: string, config: DaemonConfig) {
+  private constructor(configPath: string, config: DaemonConfig, restarting: boolean) {
     this.configPath = configPath;
     this.config = config;
     this.#level = LEVELS[config.logLevel];
@@ -52,6 +52,7 @@ export class Daemon {
       routerId: config.routerId,
       ...(config.clusterId === undefined ? {} : { clusterId: config.clusterId }),
       listen: config.listen,
+      ...(restarting ? { gracefulRestart: { restarting: true, forwardingPreserved: true } } : {}),
       log: (level, message) => this.log(level, message),
     });
   }
@@ -60,8 +61,9 @@ export class Daemon {
     return parseConfig(await readFile(configPath, 'utf8'), configPath);
   }
 
-  static async start(configPath: string): Promise<Daemon> {
-    const d = new Daemon(configPath, await Daemon.load(configPath));
+  /** `restarting`: set the graceful restart R and F bits (RFC 4724 restarting speaker). */
+  static async start(configPath: string, opts: { restarting?: boolean } = {}): Promise<Daemon> {
+    const d = new Daemon(configPath, await Daemon.load(configPath), opts.restarting ?? false);
     await d.speaker.start();
     d.speaker.peerStates$.subscribe((s) =>
       d.log('info', `neighbor ${s.address}: ${s.from} -> ${s.to}${s.error ? ` (${s.error})` : ''}`),

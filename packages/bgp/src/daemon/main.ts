@@ -7,7 +7,8 @@ import { Daemon } from './daemon.js';
 import { formatNeighbors, formatRoutes, type NeighborStatus, queryStatus, type RouteStatus } from './status.js';
 
 const USAGE = `usage:
-  tortie-bgpd --config FILE            run the BGP daemon
+  tortie-bgpd --config FILE [-R]       run the BGP daemon (-R: we restarted; graceful restart
+                                       peers keep our routes until our End-of-RIB)
   tortie-bgpd --check --config FILE    validate FILE and exit
   tortie-bgpd status --socket PATH [--routes] [--family ipv4-unicast|ipv6-unicast] [-o json]`;
 
@@ -23,7 +24,8 @@ function parse(argv: readonly string[]): Map<string, string | true> {
       if (v === undefined) throw new UsageError(`${a} needs a value`);
       out.set(a === '--output' ? '-o' : a, v);
       i++;
-    } else if (a === '--routes' || a === '--check' || a === '--help' || a === '-h') out.set(a, true);
+    } else if (a === '-R' || a === '--restarting') out.set('-R', true);
+    else if (a === '--routes' || a === '--check' || a === '--help' || a === '-h') out.set(a, true);
     else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
   }
   return out;
@@ -66,7 +68,7 @@ async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${config}: ok\n`);
     return 0;
   }
-  const d = await Daemon.start(config);
+  const d = await Daemon.start(config, { restarting: args.get('-R') === true });
   let stopping = false;
   process.on('SIGHUP', () => {
     d.log('info', 'SIGHUP: reloading configuration');

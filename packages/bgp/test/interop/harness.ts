@@ -478,7 +478,7 @@ export class TortieBgpd {
   readonly dir: string;
   readonly configPath: string;
   readonly statusSocket: string;
-  readonly process: ManagedProcess;
+  process: ManagedProcess;
 
   private constructor(ns: Netns, dir: string, process: ManagedProcess) {
     this.ns = ns;
@@ -488,11 +488,15 @@ export class TortieBgpd {
     this.process = process;
   }
 
+  static #spawn(ns: Netns, dir: string, args: readonly string[], nodeArgs: readonly string[]): ManagedProcess {
+    return ns.spawn(process.execPath, [...nodeArgs, TORTIE_BGPD_MAIN, '--config', join(dir, 'bgpd.yaml'), ...args]);
+  }
+
   /** Starts `node dist/daemon/main.js --config FILE` in `ns`; `config` gets `statusSocket` added. */
   static async start(
     ns: Netns,
     config: Record<string, unknown>,
-    nodeArgs: readonly string[] = [],
+    opts: { args?: readonly string[]; nodeArgs?: readonly string[] } = {},
   ): Promise<TortieBgpd> {
     if (!existsSync(TORTIE_BGPD_MAIN))
       throw new Error(
@@ -501,10 +505,19 @@ export class TortieBgpd {
     const dir = await tempDir(`bgpd-${ns.label}`);
     const cfg = { ...config, statusSocket: join(dir, 'bgpd.sock') };
     await writeFile(join(dir, 'bgpd.yaml'), JSON.stringify(cfg, null, 2));
-    const p = ns.spawn(process.execPath, [...nodeArgs, TORTIE_BGPD_MAIN, '--config', join(dir, 'bgpd.yaml')]);
+    const p = TortieBgpd.#spawn(ns, dir, opts.args ?? [], opts.nodeArgs ?? []);
     const t = new TortieBgpd(ns, dir, p);
     await p.waitForOutput(/status socket listening/, 15_000);
     return t;
+  }
+
+  /** SIGKILL (no NOTIFICATION: peers see the TCP connection drop), then start again with `args` (e.g. -R). */
+  async crashAndRestart(config: Record<string, unknown>, args: readonly string[] = []): Promise<void> {
+    this.process.signal('SIGKILL');
+    await this.process.wait();
+    await this.rewrite(config);
+    this.process = TortieBgpd.#spawn(this.ns, this.dir, args, []);
+    await this.process.waitForOutput(/status socket listening/, 15_000);
   }
 
   async rewrite(config: Record<string, unknown>): Promise<void> {
@@ -523,7 +536,14 @@ export class TortieBgpd {
   }
 
   async neighbors(): Promise<
-    { address: string; state: string; prefixes: { received: number; accepted: number; advertised: number } }[]
+    {
+      address: string;
+      state: string;
+      establishedAt: string | null;
+      restarting: boolean;
+      lastError: string | null;
+      prefixes: { received: number; accepted: number; advertised: number };
+    }[]
   > {
     return JSON.parse(await this.status(['-o', 'json']));
   }

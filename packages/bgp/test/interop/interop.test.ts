@@ -184,7 +184,7 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
     }
   });
 
-  it('keeps routes of a gracefully restarting BIRD as stale and sweeps what it does not re-announce', async () => {
+  it('graceful restart both ways: stale routes kept and swept after End-of-RIB (BIRD restarting, then tortie-bgpd -R)', async () => {
     requireRoot('the interop tests');
     await using lab = await Lab.create();
     const t = await lab.namespace('tortie');
@@ -200,7 +200,7 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
       routes4,
     });
     const bird = await Bird.start(b, cfg([{ prefix: '10.1.0.0/24' }, { prefix: '10.1.1.0/24' }]));
-    const tortie = await TortieBgpd.start(t, {
+    const tcfg = (advertise: string[]) => ({
       routerId: '10.0.0.2',
       asn: TORTIE_AS,
       listen: { address: '0.0.0.0', port: 179 },
@@ -215,11 +215,17 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
           gracefulRestart: { restartTime: 120 },
         },
       ],
+      advertise: advertise.map((prefix) => ({ prefix })),
     });
+    const tortie = await TortieBgpd.start(t, tcfg(['10.244.0.0/24', '10.244.1.0/24']));
     try {
       await tortie.waitEstablished('10.0.0.1');
       const held = async (): Promise<Map<string, boolean>> =>
-        new Map((await tortie.routes()).map((r) => [r.prefix, r.paths[0]!.stale] as const));
+        new Map(
+          (await tortie.routes())
+            .filter((r) => r.prefix.startsWith('10.1.'))
+            .map((r) => [r.prefix, r.paths[0]!.stale] as const),
+        );
       await waitFor('both BIRD routes at tortie', async () => (await held()).size === 2);
 
       // BIRD dies without a NOTIFICATION: its routes stay, as stale
@@ -229,7 +235,7 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
         const h = await held();
         return h.get('10.1.0.0/24') === true && h.get('10.1.1.0/24') === true;
       });
-      const nb = (await tortie.neighbors())[0] as unknown as { state: string; restarting: boolean };
+      const nb = (await tortie.neighbors())[0]!;
       expect(nb.state).not.toBe('Established');
       expect(nb.restarting).toBe(true);
 
@@ -244,6 +250,29 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
         40_000,
       );
       expect(tortie.process.output).toMatch(/sweeping stale routes \(End-of-RIB received\)/);
+
+      // the other role: tortie-bgpd restarts (-R: R and F bits); BIRD, as helper, keeps its routes
+      // until tortie's End-of-RIB, then drops what tortie no longer announces
+      const atBird = async (): Promise<string[]> =>
+        (await bird.routes('master4'))
+          .filter((r) => r.prefix.startsWith('10.244.'))
+          .map((r) => r.prefix)
+          .sort();
+      await waitFor('tortie routes at BIRD', async () => (await atBird()).length === 2);
+      tortie.process.signal('SIGKILL');
+      await tortie.process.wait();
+      await waitFor('BIRD sees the session drop', async () => (await bird.protocolState('tortie')) !== 'Established');
+      expect(await atBird()).toEqual(['10.244.0.0/24', '10.244.1.0/24']);
+      await tortie.crashAndRestart(tcfg(['10.244.0.0/24']), ['-R']);
+      await bird.waitEstablished('tortie');
+      // BIRD saw our R bit and F bit
+      const caps = (await bird.cmd(['show', 'protocols', 'all', 'tortie'])).split('Neighbor capabilities')[1] ?? '';
+      expect(caps).toMatch(/Restart recovery/);
+      expect(caps).toMatch(/AF preserved:\s+ipv4/);
+      await waitFor('BIRD swept 10.244.1.0/24 after our End-of-RIB', async () => {
+        const r = await atBird();
+        return r.length === 1 && r[0] === '10.244.0.0/24';
+      });
     } catch (e) {
       console.error(tortie.process.output.slice(-6000));
       throw e;
