@@ -193,19 +193,16 @@ const machine = {
 const out = {
   date: new Date().toISOString(),
   machine,
-  note: 'one run per row (best of --runs); 2 cores shared with other work, so numbers are noisy',
+  note: `best of ${RUNS} run(s) per row (smallest announce + withdraw time); 2 cores shared with other work, so numbers are noisy`,
+  runs: RUNS,
   results,
   ratios,
 };
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-const existing = (() => {
-  try {
-    return JSON.parse(readFileSync(join(root, 'bench/results/bgp.json'), 'utf8'));
-  } catch {
-    return {};
-  }
-})();
-writeFileSync(join(root, 'bench/results/bgp.json'), `${JSON.stringify({ ...existing, dut: out }, null, 2)}\n`);
+// a profiling run or a partial one (one DUT) does not replace the recorded results
+if (!opts['cpu-prof'] && DUTS.includes('tortie') && DUTS.includes('bird'))
+  writeFileSync(join(root, 'bench/results/bgp.json'), `${JSON.stringify({ bench: 'bgp-dut', ...out }, null, 2)}\n`);
+else console.error('(partial or profiling run: bench/results/bgp.json left as it was)');
 
 const f = (x, d = 2) => (x === undefined || x === null ? '-' : x.toFixed(d));
 const lines = [

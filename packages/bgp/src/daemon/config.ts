@@ -312,12 +312,12 @@ export function validateConfig(doc: unknown, source?: string): DaemonConfig {
   const routerId = top.routerId === undefined ? c.fail('routerId', 'is required') : c.ipv4(top.routerId, 'routerId');
   const asn = top.asn === undefined ? c.fail('asn', 'is required') : c.asn(top.asn, 'asn');
 
-  let listen: DaemonConfig['listen'] = { address: '0.0.0.0', port: 179 };
+  let listen: DaemonConfig['listen'] = { address: '::', port: 179 };
   if (top.listen === false) listen = false;
   else if (top.listen !== undefined) {
     const l = c.object(top.listen, 'listen', ['address', 'port']);
     if (l) {
-      const address = l.address === undefined ? '0.0.0.0' : c.ip(l.address, 'listen.address');
+      const address = l.address === undefined ? '::' : c.ip(l.address, 'listen.address');
       const port = l.port === undefined ? 179 : c.int(l.port, 'listen.port', 0, 65535);
       if (address !== undefined && port !== undefined) listen = port === 0 ? false : { address, port };
     }
