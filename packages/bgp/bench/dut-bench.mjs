@@ -10,7 +10,7 @@
 // The feeder and sink are also timed back to back with no DUT, to show they are not the bottleneck.
 // Results go to bench/results/bgp.json; a Markdown table is printed for the package README.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

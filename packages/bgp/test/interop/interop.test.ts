@@ -1,7 +1,7 @@
 // tortie-bgpd against real BIRD 2 and FRR bgpd in network namespaces.
 import { Lab, requireRoot } from '@tortie/testkit';
 import { describe, expect, it } from 'vitest';
-import { Bird, type BirdConfig, Frr, TortieBgpd, waitFor } from './harness.js';
+import { Bird, type BirdConfig, Frr, type RouteSpec, TortieBgpd, waitFor } from './harness.js';
 
 const TORTIE_AS = 4200000002;
 const BIRD_AS = 65001;
@@ -31,7 +31,7 @@ function tortieConfig(extra: { birdImport?: unknown } = {}): Record<string, unkn
   };
 }
 
-const birdBase = (routes4: BirdConfig['routes4']): BirdConfig => ({
+const birdBase = (routes4: readonly RouteSpec[]): BirdConfig => ({
   routerId: '10.0.0.1',
   asn: BIRD_AS,
   neighbors: [
@@ -190,7 +190,7 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
     const t = await lab.namespace('tortie');
     const b = await lab.namespace('bird');
     await lab.veth(t, 'tb', b, 'bt', { aAddress: '10.0.0.2/24', bAddress: '10.0.0.1/24' });
-    const cfg = (routes4: BirdConfig['routes4']): BirdConfig => ({
+    const cfg = (routes4: readonly RouteSpec[]): BirdConfig => ({
       routerId: '10.0.0.1',
       asn: BIRD_AS,
       gracefulRestartTime: 60,
