@@ -62,7 +62,16 @@ export interface SpeakerOptions {
    * Restarting speaker (RFC 4724): set the R bit in our graceful restart capability (we just
    * restarted) and the F bit for each family when `forwardingPreserved`.
    */
-  readonly gracefulRestart?: { readonly restarting: boolean; readonly forwardingPreserved: boolean };
+  readonly gracefulRestart?: {
+    readonly restarting: boolean;
+    readonly forwardingPreserved: boolean;
+    /**
+     * RFC 4724 §4.1 Selection_Deferral_Timer, seconds (default 60): while restarting, nothing is
+     * advertised until every configured peer is Established and has sent End-of-RIB for each of
+     * its families, or until this time has passed since start().
+     */
+    readonly selectionDeferral?: number;
+  };
   readonly clock?: Clock;
   readonly connector?: Connector;
   /** Diagnostics (warnings, session errors). */
@@ -95,6 +104,8 @@ interface PeerEntry {
   staleTimer: TimerHandle | null;
   /** EoR to send after the next flush (initial table). */
   eorPending: boolean;
+  /** Families whose End-of-RIB the peer sent in the current session. */
+  eorSeen: Set<Family>;
   sending: boolean;
   /** The listener's handle for this peer (wraps accepted connections). */
   target: IncomingConnectionTarget | null;
@@ -133,6 +144,9 @@ export class Speaker {
   #advertised = new Map<PrefixKey, { key: string; attrs: PathAttributes }>();
   #flushScheduled = false;
   #stopped = false;
+  /** Restarting speaker: advertisement deferred until End-of-RIB from every peer (or the timer). */
+  #deferring: boolean;
+  #deferralTimer: TimerHandle | null = null;
   readonly #startedAt: number;
 
   readonly #best = new Subject<readonly BestRouteChange[]>();
@@ -146,6 +160,7 @@ export class Speaker {
     this.options = options;
     this.#clock = options.clock ?? systemClock;
     this.#startedAt = Date.now();
+    this.#deferring = options.gracefulRestart?.restarting ?? false;
     this.rib = new LocRib({ initialCapacity: 1024 });
     this.#local = this.rib.addPeer({
       name: LOCAL,
@@ -172,6 +187,13 @@ export class Speaker {
 
   /** Starts listening (unless `listen: false`). Peers may be added before or after. */
   async start(): Promise<void> {
+    if (this.#deferring && this.#deferralTimer === null) {
+      const secs = this.options.gracefulRestart?.selectionDeferral ?? 60;
+      this.#deferralTimer = this.#clock.setTimeout(
+        () => this.#endDeferral('selection deferral timer expired'),
+        secs * 1000,
+      );
+    }
     const l = this.options.listen;
     if (l === false) return;
     this.#listener = new BgpListener({ address: l?.address ?? '::', port: l?.port ?? 179 });
@@ -262,6 +284,7 @@ export class Speaker {
       awaitingEor: null,
       staleTimer: null,
       eorPending: false,
+      eorSeen: new Set(),
       sending: false,
       target: null,
       links,
@@ -331,6 +354,7 @@ export class Speaker {
     entry.unsubscribe();
     this.#dropRoutes(entry);
     if (entry.config.routeReflectorClient) this.#rebuildExporters();
+    this.#checkDeferral();
   }
 
   #dropRoutes(entry: PeerEntry): void {
@@ -435,6 +459,7 @@ export class Speaker {
   #onEstablished(entry: PeerEntry, n: NegotiatedSession): void {
     entry.negotiated = n;
     entry.lastError = null;
+    entry.eorSeen = new Set();
     entry.link = null;
     for (const c of entry.links) {
       if (c.localPort === n.localPort && c.remotePort === n.remotePort) {
@@ -518,7 +543,28 @@ export class Speaker {
     }
   }
 
+  #endDeferral(why: string): void {
+    if (!this.#deferring) return;
+    this.#deferring = false;
+    if (this.#deferralTimer) this.#clock.clearTimeout(this.#deferralTimer);
+    this.#deferralTimer = null;
+    this.#log('info', `graceful restart: advertising the table (${why})`);
+    this.#scheduleFlush();
+  }
+
+  #checkDeferral(): void {
+    if (!this.#deferring) return;
+    for (const e of this.#peers.values()) {
+      const n = e.negotiated;
+      if (!n || e.state !== 'Established') return;
+      for (const f of n.families) if (!e.eorSeen.has(f)) return;
+    }
+    this.#endDeferral('End-of-RIB received from every peer');
+  }
+
   #onEndOfRib(entry: PeerEntry, family: Family): void {
+    entry.eorSeen.add(family);
+    this.#checkDeferral();
     const w = entry.awaitingEor;
     if (!w) return;
     w.delete(family);
@@ -734,6 +780,7 @@ export class Speaker {
   }
 
   #flush(): void {
+    if (this.#deferring) return;
     for (const entry of this.#peers.values()) {
       const out = entry.out;
       const n = entry.negotiated;
@@ -883,6 +930,7 @@ export class Speaker {
         if (e.staleTimer) this.#clock.clearTimeout(e.staleTimer);
       }),
     );
+    if (this.#deferralTimer) this.#clock.clearTimeout(this.#deferralTimer);
     await this.#listener?.close();
     this.#best.complete();
     this.#states.complete();

@@ -273,6 +273,8 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
         const r = await atBird();
         return r.length === 1 && r[0] === '10.244.0.0/24';
       });
+      // as restarting speaker, tortie deferred its table until BIRD's End-of-RIB (RFC 4724 §4.1)
+      expect(tortie.process.output).toMatch(/advertising the table \(End-of-RIB received from every peer\)/);
     } catch (e) {
       console.error(tortie.process.output.slice(-6000));
       throw e;
