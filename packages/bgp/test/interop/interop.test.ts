@@ -357,4 +357,47 @@ describe('tortie-bgpd interop with BIRD 2 and FRR', () => {
       throw e;
     }
   });
+
+  it('runs a session over IPv6 transport with FRR (IPv6 unicast, next hop self from the session address)', async () => {
+    requireRoot('the interop tests');
+    await using lab = await Lab.create();
+    const t = await lab.namespace('tortie');
+    const f = await lab.namespace('frr');
+    await lab.veth(t, 'tf', f, 'ft');
+    await t.ip(['addr', 'add', 'fd02::2/64', 'dev', 'tf', 'nodad']);
+    await f.ip(['addr', 'add', 'fd02::1/64', 'dev', 'ft', 'nodad']);
+    const frr = await Frr.start(f, {
+      routerId: '10.0.9.1',
+      asn: FRR_AS,
+      neighbors: [{ address: 'fd02::2', asn: TORTIE_AS, holdTime: 30 }],
+      routes6: [{ prefix: '2001:db8:9::/48', communities: ['65003:9'], largeCommunities: ['4200000003:9:9'] }],
+    });
+    const tortie = await TortieBgpd.start(t, {
+      routerId: '10.0.9.2',
+      asn: TORTIE_AS,
+      neighbors: [{ address: 'fd02::1', asn: FRR_AS, holdTime: 30, connectRetryTime: 1 }],
+      advertise: [{ prefix: '2001:db8:244::/64', largeCommunities: ['4200000002:1:1'] }],
+    });
+    try {
+      await tortie.waitEstablished('fd02::1');
+      const r = await waitFor('2001:db8:9::/48 at tortie', async () =>
+        (await tortie.routes()).find((x) => x.prefix === '2001:db8:9::/48'),
+      );
+      expect(r.family).toBe('ipv6-unicast');
+      expect(r.paths[0]).toMatchObject({
+        from: 'fd02::1',
+        nextHop: 'fd02::1',
+        asPath: `${FRR_AS}`,
+        communities: ['65003:9'],
+        largeCommunities: ['4200000003:9:9'],
+      });
+      const atFrr = await waitFor('2001:db8:244::/64 at FRR', () => frr.route('ipv6', '2001:db8:244::/64'));
+      expect(atFrr.paths[0]?.aspath?.string).toBe(`${TORTIE_AS}`);
+      expect(atFrr.paths[0]?.largeCommunity?.string).toBe('4200000002:1:1');
+      expect(atFrr.paths[0]?.nexthops?.[0]?.ip).toBe('fd02::2');
+    } catch (e) {
+      console.error(tortie.process.output.slice(-6000));
+      throw e;
+    }
+  });
 });
