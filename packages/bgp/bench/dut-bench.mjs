@@ -10,11 +10,10 @@
 // The feeder and sink are also timed back to back with no DUT, to show they are not the bottleneck.
 // Results go to bench/results/bgp.json; a Markdown table is printed for the package README.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lab } from '@tortie/testkit';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -31,6 +30,15 @@ if (process.getuid?.() !== 0) {
   console.error('dut-bench: needs root (network namespaces)');
   process.exit(1);
 }
+if (!existsSync(BGPD)) {
+  console.error(`dut-bench: ${BGPD} not found: run \`pnpm build\` first`);
+  process.exit(1);
+}
+// the test kit's Lab, from its build (pnpm build)
+const { Lab } = await import('@tortie/testkit').catch((e) => {
+  console.error(`dut-bench: cannot load @tortie/testkit (run \`pnpm build\` first): ${e.message}`);
+  process.exit(1);
+});
 
 function runTester(ns, args) {
   return new Promise((resolve, reject) => {

@@ -99,6 +99,18 @@ describe('tortie-bgpd', () => {
       expect(routes).toMatch(/\*> 10\.102\.0\.0\/24\s+10\.0\.2\.2\s+10\.0\.2\.2\s+65002 i/);
       expect(routes).toMatch(/\*> 10\.100\.0\.0\/24\s+\S*\s+local\s+.*65000:1/);
 
+      // a connection from an address that is not a configured neighbor is refused at once
+      await p2.ip(['addr', 'add', '10.0.2.3/24', 'dev', 'e0']);
+      const probe = await p2.exec(process.execPath, [
+        '-e',
+        `const s = require('node:net').connect({ host: '10.0.2.1', port: 179, localAddress: '10.0.2.3' });
+         let got = 0; s.on('data', (d) => { got += d.length; });
+         s.on('error', () => {}); s.on('close', () => { console.log('closed ' + got); process.exit(0); });
+         setTimeout(() => { console.log('open'); process.exit(0); }, 3000);`,
+      ]);
+      expect(probe.stdout.trim()).toBe('closed 0');
+      expect(td.process.output).toMatch(/refused connection from 10\.0\.2\.3/);
+
       // SIGTERM: Cease / Administrative Shutdown (with the RFC 9003 message) to every neighbor, exit 0
       td.process.signal('SIGTERM');
       expect((await td.process.wait()).exitCode).toBe(0);
