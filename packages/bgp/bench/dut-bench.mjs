@@ -112,7 +112,8 @@ async function runOneIn(lab, dut, n) {
   } else {
     writeFileSync(join(dir, 'bgpd.json'), tortieConf());
     const prof = opts['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', opts['cpu-prof']] : [];
-    proc = d.spawn(process.execPath, [...prof, BGPD, '--config', join(dir, 'bgpd.json')]);
+    const flags = opts['node-flags'] ? opts['node-flags'].split(' ').filter(Boolean) : [];
+    proc = d.spawn(process.execPath, [...flags, ...prof, BGPD, '--config', join(dir, 'bgpd.json')]);
   }
   await new Promise((r) => setTimeout(r, 500));
   if (proc.exited) throw new Error(`${dut} exited at start:\n${proc.output}`);

@@ -2,6 +2,7 @@
 //   tortie-bgpd --config FILE                      run the daemon
 //   tortie-bgpd --check --config FILE              validate the config and exit
 //   tortie-bgpd status --socket PATH [--routes] [--family F] [-o json]
+import './heap.js';
 import { ConfigError } from './config.js';
 import { Daemon } from './daemon.js';
 import { formatNeighbors, formatRoutes, type NeighborStatus, queryStatus, type RouteStatus } from './status.js';
