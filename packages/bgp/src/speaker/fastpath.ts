@@ -172,64 +172,51 @@ export function fastTarget(
 
 const IPV4: Family = 'ipv4-unicast';
 
-function writeHeader(b: Uint8Array, len: number): void {
-  b.fill(0xff, 0, 16);
-  b[16] = len >>> 8;
-  b[17] = len & 255;
-  b[18] = 2;
-}
-
-function v4Bytes(key: number): number {
-  return 1 + (((key % 64) + 7) >> 3);
-}
-
-function putV4(b: Uint8Array, o: number, key: number): number {
-  const len = key % 64;
-  const addr = Math.floor(key / 64);
-  b[o++] = len;
-  const n = (len + 7) >> 3;
-  if (n > 0) b[o++] = addr >>> 24;
-  if (n > 1) b[o++] = (addr >>> 16) & 255;
-  if (n > 2) b[o++] = (addr >>> 8) & 255;
-  if (n > 3) b[o++] = addr & 255;
-  return o;
-}
-
-/** IPv4 frames without add-path: NLRI (or withdrawals) written from keys, attributes encoded once. */
+/**
+ * IPv4 frames without add-path, in one pass: NLRI (or withdrawals) written straight from packed
+ * keys (`addr * 64 + length`), the attributes encoded once by the codec and copied into each frame.
+ */
 function v4Frames(keys: readonly PrefixKey[], attrBytes: Uint8Array | null, max: number, out: Uint8Array[]): void {
-  const fixed = 23 + (attrBytes ? attrBytes.length : 0);
+  const announce = attrBytes !== null;
+  const start = announce ? 23 + attrBytes.length : 21;
+  // a withdrawal frame ends with the 2-byte (zero) path attribute length
+  const limit = announce ? max : max - 2;
+  const n = keys.length;
   let i = 0;
-  while (i < keys.length) {
-    let size = fixed;
-    let j = i;
-    while (j < keys.length) {
-      const s = v4Bytes(keys[j] as number);
-      if (size + s > max) break;
-      size += s;
-      j++;
+  while (i < n) {
+    const b = Buffer.allocUnsafe(max);
+    b.fill(0xff, 0, 16);
+    b[18] = 2;
+    let o = start;
+    while (i < n) {
+      const key = keys[i] as number;
+      const len = key % 64;
+      const nb = (len + 7) >> 3;
+      if (o + 1 + nb > limit) break;
+      const addr = (key - len) / 64;
+      b[o++] = len;
+      if (nb > 0) b[o++] = addr >>> 24;
+      if (nb > 1) b[o++] = (addr >>> 16) & 255;
+      if (nb > 2) b[o++] = (addr >>> 8) & 255;
+      if (nb > 3) b[o++] = addr & 255;
+      i++;
     }
-    const b = new Uint8Array(size);
-    writeHeader(b, size);
-    let o: number;
-    if (attrBytes) {
+    if (announce) {
       b[19] = 0;
       b[20] = 0;
       b[21] = attrBytes.length >>> 8;
       b[22] = attrBytes.length & 255;
       b.set(attrBytes, 23);
-      o = 23 + attrBytes.length;
-      for (let k = i; k < j; k++) o = putV4(b, o, keys[k] as number);
     } else {
-      const wl = size - 23;
+      const wl = o - 21;
       b[19] = wl >>> 8;
       b[20] = wl & 255;
-      o = 21;
-      for (let k = i; k < j; k++) o = putV4(b, o, keys[k] as number);
-      b[o] = 0;
-      b[o + 1] = 0;
+      b[o++] = 0;
+      b[o++] = 0;
     }
-    out.push(b);
-    i = j;
+    b[16] = o >>> 8;
+    b[17] = o & 255;
+    out.push(b.subarray(0, o));
   }
 }
 
