@@ -113,12 +113,16 @@ export class Daemon {
     }));
   }
 
-  routes(filter: { family?: string; prefix?: string }): RouteStatus[] {
+  routes(filter: { family?: string; prefix?: string; limit?: number }): RouteStatus[] {
     const family = filter.family === 'ipv4-unicast' || filter.family === 'ipv6-unicast' ? filter.family : undefined;
     if (filter.family !== undefined && family === undefined)
       throw new Error(`unknown family ${JSON.stringify(filter.family)}: use ipv4-unicast or ipv6-unicast`);
     return this.speaker
-      .routes({ ...(family ? { family } : {}), ...(filter.prefix === undefined ? {} : { prefix: filter.prefix }) })
+      .routes({
+        ...(family ? { family } : {}),
+        ...(filter.prefix === undefined ? {} : { prefix: filter.prefix }),
+        ...(filter.limit === undefined ? {} : { limit: filter.limit }),
+      })
       .map((r) => ({
         prefix: r.prefix,
         family: r.family,

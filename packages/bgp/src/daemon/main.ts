@@ -11,13 +11,13 @@ const USAGE = `usage:
   tortie-bgpd --config FILE [-R]       run the BGP daemon (-R: we restarted; graceful restart
                                        peers keep our routes until our End-of-RIB)
   tortie-bgpd --check --config FILE    validate FILE and exit
-  tortie-bgpd status --socket PATH [--routes] [--family ipv4-unicast|ipv6-unicast] [-o json]`;
+  tortie-bgpd status --socket PATH [--routes [--family ipv4-unicast|ipv6-unicast] [--prefix P] [--limit N]] [-o json]`;
 
 class UsageError extends Error {}
 
 function parse(argv: readonly string[]): Map<string, string | true> {
   const out = new Map<string, string | true>();
-  const withValue = new Set(['--config', '--socket', '-o', '--output', '--family', '--prefix']);
+  const withValue = new Set(['--config', '--socket', '-o', '--output', '--family', '--prefix', '--limit']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (withValue.has(a)) {
@@ -40,10 +40,15 @@ async function status(args: Map<string, string | true>): Promise<number> {
   if (args.get('--routes')) {
     const family = args.get('--family');
     const prefix = args.get('--prefix');
+    const limitText = args.get('--limit');
+    const limit = typeof limitText === 'string' ? Number(limitText) : undefined;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new UsageError(`--limit must be a positive integer, got ${String(limitText)}`);
     const routes = (await queryStatus(socket, {
       method: 'routes',
       ...(typeof family === 'string' ? { family } : {}),
       ...(typeof prefix === 'string' ? { prefix } : {}),
+      ...(limit === undefined ? {} : { limit }),
     })) as RouteStatus[];
     process.stdout.write(output === 'json' ? `${JSON.stringify(routes, null, 2)}\n` : `${formatRoutes(routes)}\n`);
   } else {

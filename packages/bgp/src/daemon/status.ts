@@ -69,7 +69,14 @@ export interface SpeakerSummary {
 export type StatusRequest =
   | { readonly id?: unknown; readonly method: 'summary' }
   | { readonly id?: unknown; readonly method: 'neighbors' }
-  | { readonly id?: unknown; readonly method: 'routes'; readonly family?: string; readonly prefix?: string };
+  | {
+      readonly id?: unknown;
+      readonly method: 'routes';
+      readonly family?: string;
+      readonly prefix?: string;
+      /** At most this many prefixes (a full table is large: ask for what you need). */
+      readonly limit?: number;
+    };
 
 export type StatusResponse =
   | { readonly id?: unknown; readonly ok: true; readonly result: unknown }
@@ -79,7 +86,7 @@ export type StatusResponse =
 export interface StatusProvider {
   summary(): SpeakerSummary;
   neighbors(): readonly NeighborStatus[];
-  routes(filter: { family?: string; prefix?: string }): readonly RouteStatus[];
+  routes(filter: { family?: string; prefix?: string; limit?: number }): readonly RouteStatus[];
 }
 
 export class StatusSocketError extends Error {
@@ -157,7 +164,8 @@ function answer(line: string, provider: StatusProvider): StatusResponse {
       case 'neighbors':
         return { ...id, ok: true, result: provider.neighbors() };
       case 'routes': {
-        const filter: { family?: string; prefix?: string } = {};
+        const filter: { family?: string; prefix?: string; limit?: number } = {};
+        if (typeof r.limit === 'number' && Number.isInteger(r.limit) && r.limit > 0) filter.limit = r.limit;
         if (typeof r.family === 'string') filter.family = r.family;
         if (typeof r.prefix === 'string') filter.prefix = r.prefix;
         return { ...id, ok: true, result: provider.routes(filter) };

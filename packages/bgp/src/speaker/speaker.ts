@@ -869,7 +869,8 @@ export class Speaker {
   }
 
   /** Loc-RIB: every prefix with its candidate paths, best first. */
-  routes(filter: { family?: Family; prefix?: string } = {}): RouteSnapshot[] {
+  routes(filter: { family?: Family; prefix?: string; limit?: number } = {}): RouteSnapshot[] {
+    const limit = filter.limit ?? Number.POSITIVE_INFINITY;
     const out: RouteSnapshot[] = [];
     const rib = this.rib;
     const slots =
@@ -885,6 +886,7 @@ export class Speaker {
         .map((r) => ({ ...this.#routeInfo(r), best: r.peer === best.peer }))
         .sort((a, b) => Number(b.best) - Number(a.best));
       out.push({ prefix: formatPrefixKey(key), family, paths });
+      if (out.length >= limit) break;
     }
     return out;
   }

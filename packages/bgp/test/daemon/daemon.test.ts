@@ -98,6 +98,9 @@ describe('tortie-bgpd', () => {
       const routes = await td.status(['--routes']);
       expect(routes).toMatch(/\*> 10\.102\.0\.0\/24\s+10\.0\.2\.2\s+10\.0\.2\.2\s+65002 i/);
       expect(routes).toMatch(/\*> 10\.100\.0\.0\/24\s+\S*\s+local\s+.*65000:1/);
+      expect(JSON.parse(await td.status(['--routes', '--limit', '2', '-o', 'json']))).toHaveLength(2);
+      const one = JSON.parse(await td.status(['--routes', '--prefix', '10.102.0.0/24', '-o', 'json']));
+      expect(one.map((x: { prefix: string }) => x.prefix)).toEqual(['10.102.0.0/24']);
 
       // a connection from an address that is not a configured neighbor is refused at once
       await p2.ip(['addr', 'add', '10.0.2.3/24', 'dev', 'e0']);
