@@ -39,9 +39,23 @@ afterEach(async () => {
   pairs = [];
 });
 
-async function pair(bPeer: Partial<PeerConfig> = {}, aPeer: Partial<PeerConfig> = {}): Promise<Pair> {
+async function pair(
+  bPeer: Partial<PeerConfig> = {},
+  aPeer: Partial<PeerConfig> = {},
+  aOptions: Partial<ConstructorParameters<typeof Speaker>[0]> = {},
+  aExtraPeers: PeerConfig[] = [],
+  aLogs: string[] = [],
+): Promise<Pair> {
   const connector = new MemoryConnector({ address: A.address, port: 40000 });
-  const a = new Speaker({ asn: A.asn, routerId: A.address, listen: false, connector });
+  const a = new Speaker({
+    asn: A.asn,
+    routerId: A.address,
+    listen: false,
+    connector,
+    log: (_l, m) => aLogs.push(m),
+    ...aOptions,
+  });
+  await a.start();
   const b = new Speaker({ asn: B.asn, routerId: B.address, listen: false });
   const p: Pair = { a, b, connector, bChanges: [], bStates: [], connections: 0, farEnds: [] };
   pairs.push(p);
@@ -67,9 +81,12 @@ async function pair(bPeer: Partial<PeerConfig> = {}, aPeer: Partial<PeerConfig> 
   b.setPeers([{ address: A.address, asn: A.asn, passive: true, families: ['ipv4-unicast', 'ipv6-unicast'], ...bPeer }]);
   a.setPeers([
     { address: B.address, asn: B.asn, connectRetryTime: 1, families: ['ipv4-unicast', 'ipv6-unicast'], ...aPeer },
+    ...aExtraPeers,
   ]);
   await until('both Established', () =>
-    a.peers()[0]?.state === 'Established' && b.peers()[0]?.state === 'Established' ? true : undefined,
+    a.peers().find((x) => x.address === B.address)?.state === 'Established' && b.peers()[0]?.state === 'Established'
+      ? true
+      : undefined,
   );
   return p;
 }
@@ -215,5 +232,39 @@ describe('Speaker', () => {
     );
     expect(p.b.peers()[0]?.restarting).toBe(false);
     expect(p.bChanges.some((c) => c.prefix === '10.2.0.0/24' && c.best === null)).toBe(true);
+  });
+
+  it('as a restarting speaker defers its table until End-of-RIB from every peer or the deferral timer', async () => {
+    const gr = { gracefulRestart: { restartTime: 60 } } as const;
+    const logs: string[] = [];
+    // a second configured peer never comes up, so only the timer can end the deferral
+    const absent: PeerConfig = { address: '10.0.0.9', asn: 65009, passive: true };
+    const p = await pair(
+      gr,
+      gr,
+      { gracefulRestart: { restarting: true, forwardingPreserved: true, selectionDeferral: 1 } },
+      [absent],
+      logs,
+    );
+    p.a.setAdvertised([{ prefix: '10.1.0.0/24' }]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(p.b.routes(), logs.join('\n')).toEqual([]);
+    await until('route after the deferral', () => best(p.b, '10.1.0.0/24'), 5000);
+    expect(logs.join('\n')).toMatch(/advertising the table \(selection deferral timer expired\)/);
+  });
+
+  it('as a restarting speaker advertises as soon as every peer sent End-of-RIB', async () => {
+    const gr = { gracefulRestart: { restartTime: 60 } } as const;
+    const logs: string[] = [];
+    const p = await pair(
+      gr,
+      gr,
+      { gracefulRestart: { restarting: true, forwardingPreserved: true, selectionDeferral: 30 } },
+      [],
+      logs,
+    );
+    p.a.setAdvertised([{ prefix: '10.1.0.0/24' }]);
+    await until('route at b', () => best(p.b, '10.1.0.0/24'), 5000);
+    expect(logs.join('\n')).toMatch(/advertising the table \(End-of-RIB received from every peer\)/);
   });
 });
