@@ -140,6 +140,8 @@ export class Speaker {
   readonly #clock: Clock;
   readonly #local: RibPeer;
   readonly #peers = new Map<string, PeerEntry>();
+  /** Peers whose session is being reset (old one closing), with the config to start again with. */
+  readonly #resetting = new Map<string, PeerConfig>();
   #listener: BgpListener | undefined;
   #advertised = new Map<PrefixKey, { key: string; attrs: PathAttributes }>();
   #flushScheduled = false;
@@ -234,7 +236,13 @@ export class Speaker {
     const want = new Map(peers.map((p) => [canonical(p.address), p]));
     if (want.size !== peers.length) throw new SpeakerError('setPeers: a neighbor address is listed twice');
     for (const [addr, entry] of [...this.#peers]) if (!want.has(addr)) void this.#removePeer(addr, entry);
+    for (const addr of [...this.#resetting.keys()]) if (!want.has(addr)) this.#resetting.delete(addr);
     for (const [addr, config] of want) {
+      // a session being reset comes back with the latest config
+      if (this.#resetting.has(addr)) {
+        this.#resetting.set(addr, config);
+        continue;
+      }
       const entry = this.#peers.get(addr);
       if (!entry) this.#addPeer(addr, config);
       else this.#changePeer(addr, entry, config);
@@ -243,12 +251,14 @@ export class Speaker {
 
   addPeer(config: PeerConfig): void {
     const addr = canonical(config.address);
-    if (this.#peers.has(addr)) throw new SpeakerError(`peer ${config.address} is already configured`);
+    if (this.#peers.has(addr) || this.#resetting.has(addr))
+      throw new SpeakerError(`peer ${config.address} is already configured`);
     this.#addPeer(addr, config);
   }
 
   async removePeer(address: string): Promise<void> {
     const addr = canonical(address);
+    this.#resetting.delete(addr);
     const entry = this.#peers.get(addr);
     if (entry) await this.#removePeer(addr, entry);
   }
@@ -304,10 +314,12 @@ export class Speaker {
     const old = entry.config;
     if (sessionKey(old) !== sessionKey(config)) {
       this.#log('info', `neighbor ${config.address}: session parameters changed, resetting the session`);
+      this.#resetting.set(addr, config);
       void this.#removePeer(addr, entry).then(() => {
-        if (!this.#stopped && !this.#peers.has(addr)) this.#addPeer(addr, config);
+        const latest = this.#resetting.get(addr);
+        this.#resetting.delete(addr);
+        if (latest && !this.#stopped && !this.#peers.has(addr)) this.#addPeer(addr, latest);
       });
-      // keep the slot taken so a second setPeers does not add it twice
       return;
     }
     entry.config = config;

@@ -102,6 +102,19 @@ describe('tortie-bgpd', () => {
       const one = JSON.parse(await td.status(['--routes', '--prefix', '10.102.0.0/24', '-o', 'json']));
       expect(one.map((x: { prefix: string }) => x.prefix)).toEqual(['10.102.0.0/24']);
 
+      // a broken config on SIGHUP is reported and the running one kept
+      await writeFile(
+        td.configPath,
+        'routerId: 10.0.1.1\nasn: 65000\nneighbors: [{ address: 10.0.1.2, asn: 65001, holdTime: 1 }]\n',
+      );
+      td.process.signal('SIGHUP');
+      await waitFor('reload refused', () =>
+        /reload failed, keeping the running configuration: .*neighbors\[0\]\.holdTime: must be 0 or 3\.\.65535, got 1/s.test(
+          td.process.output,
+        ),
+      );
+      expect((await td.neighbors()).map((n) => n.state)).toEqual(['Established', 'Established']);
+
       // a connection from an address that is not a configured neighbor is refused at once
       await p2.ip(['addr', 'add', '10.0.2.3/24', 'dev', 'e0']);
       const probe = await p2.exec(process.execPath, [
