@@ -156,7 +156,15 @@ export class Daemon {
     if (JSON.stringify(next.listen) !== JSON.stringify(this.config.listen)) fixed.push('listen' as never);
     if (fixed.length > 0)
       this.log('warn', `reload: ${fixed.join(', ')} changed; these take effect only after a restart`);
-    this.config = { ...next, routerId: this.config.routerId, asn: this.config.asn, listen: this.config.listen };
+    const { clusterId: _c, statusSocket: _s, ...rest } = next;
+    this.config = {
+      ...rest,
+      routerId: this.config.routerId,
+      asn: this.config.asn,
+      listen: this.config.listen,
+      ...(this.config.clusterId === undefined ? {} : { clusterId: this.config.clusterId }),
+      ...(this.config.statusSocket === undefined ? {} : { statusSocket: this.config.statusSocket }),
+    };
     this.#level = LEVELS[next.logLevel];
     this.speaker.setPeers(next.neighbors.map(neighborToPeer));
     this.speaker.setAdvertised(next.advertise);
