@@ -9,6 +9,15 @@
 //  3. The handle is written before the block, so the handle always names every block that may
 //     hold its addresses: a retried allocation finds them (idempotency) and a crash leaves a
 //     handle the garbage collector can reconcile, never an address nobody can find.
+//
+// Concurrency inside one process (the node daemon serving every pod of its node): changes to a
+// block are group-committed. Each allocation or release writes its handle itself (in parallel
+// with the others), then hands a pure change function to the block's committer; the committer
+// reads the block once, applies every change queued meanwhile in order, and writes the result
+// once with the resourceVersion it read. A 409 re-reads and re-applies the whole batch (and
+// whatever joined it meanwhile). So N pods of a node cost one block write instead of N writes
+// one after another, and the rules above hold unchanged: each change sees the block as left by
+// the changes before it, and the write is still conditional.
 import { createHash } from 'node:crypto';
 import {
   addressOf,
@@ -35,6 +44,7 @@ import {
   type HandleSummary,
   type IPAMBlockSpec,
   type IPAMConfigSpec,
+  type IPAMHandleSpec,
   type IPPool,
   type Ipam,
 } from './types.js';
@@ -76,15 +86,60 @@ class KeyedMutex {
   }
 }
 
+/** A change to one block: from the block as read (undefined when it does not exist) to the block
+ * to write (the same object when nothing changes) and what the change tells its caller. Pure in
+ * the block: it runs again, on a fresh read, after a conflict. */
+type BlockChange<T> = (cur: IPAMBlockSpec | undefined) => {
+  readonly next: IPAMBlockSpec | undefined;
+  readonly value: T;
+};
+
+interface QueuedChange {
+  readonly change: BlockChange<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** What an allocation took from one block. */
+interface Taken {
+  readonly block: IPAMBlockSpec;
+  readonly mine: number[];
+}
+
+/** The handle object as last read or written by this allocation (saves a read per write). */
+interface HandleCache {
+  known: boolean;
+  current: Versioned<IPAMHandleSpec> | undefined;
+}
+
+/** Outcome of one request of {@link BlockAllocator.allocateMany}. */
+export type AllocationOutcome =
+  | { readonly ok: true; readonly allocation: Allocation }
+  | { readonly ok: false; readonly error: Error };
+
+/** Counters for tests and metrics: how well block writes are coalesced. */
+export interface BlockWriteStats {
+  /** Conditional block updates sent (including ones refused with a conflict). */
+  readonly writes: number;
+  /** Changes (allocations and releases) those writes carried. */
+  readonly changes: number;
+  /** Largest number of changes in one write. */
+  readonly largestBatch: number;
+}
+
 export class BlockAllocator implements Ipam {
   readonly store: IpamStore;
   readonly #retry: RetryOptions;
   readonly #nodeLabels: (node: string) => Promise<Readonly<Record<string, string>>>;
   readonly #handleLocks = new KeyedMutex();
   readonly #claimLocks = new KeyedMutex();
-  /** Concurrent allocations of this process into one block queue up instead of racing each
-   * other to 409s; across processes the resourceVersion still arbitrates. */
-  readonly #blockLocks = new KeyedMutex();
+  /** Per block: changes waiting for the next group commit. Concurrent allocations and releases
+   * of this process in one block share a write instead of racing each other to 409s (one write
+   * per block in flight at a time); across processes the resourceVersion still arbitrates. */
+  readonly #pending = new Map<string, QueuedChange[]>();
+  /** Reads in flight that concurrent callers share (node context, affinity list). */
+  readonly #reads = new Map<string, Promise<unknown>>();
+  #stats = { writes: 0, changes: 0, largestBatch: 0 };
 
   constructor(store: IpamStore, opts: AllocatorOptions = {}) {
     this.store = store;
@@ -114,9 +169,33 @@ export class BlockAllocator implements Ipam {
     return { ...DEFAULT_IPAM_CONFIG, ...(c?.spec ?? {}) };
   }
 
-  async #context(node: string): Promise<Context> {
-    const [pools, config, labels] = await Promise.all([this.pools(), this.config(), this.#nodeLabels(node)]);
-    return { node, pools, config, labels };
+  /** How block writes have been coalesced so far. */
+  get blockWriteStats(): BlockWriteStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * One read shared by every caller that asks while it is in flight: N pods of a node arriving
+   * together read pools, config and labels once. Never a cached value: a caller that arrives
+   * after the read finished starts a new one.
+   */
+  #shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const inFlight = this.#reads.get(key) as Promise<T> | undefined;
+    if (inFlight) return inFlight;
+    const p = read();
+    this.#reads.set(key, p);
+    const done = (): void => {
+      if (this.#reads.get(key) === p) this.#reads.delete(key);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  #context(node: string): Promise<Context> {
+    return this.#shared(`context/${node}`, async () => {
+      const [pools, config, labels] = await Promise.all([this.pools(), this.config(), this.#nodeLabels(node)]);
+      return { node, pools, config, labels };
+    });
   }
 
   #poolOf(pools: readonly IPPool[], cidr: Cidr): IPPool | undefined {
@@ -136,9 +215,12 @@ export class BlockAllocator implements Ipam {
     };
   }
 
-  /** The addresses a handle holds now, found through the blocks its handle object names. */
-  async #addressesOf(handle: string, pools: readonly IPPool[]): Promise<AllocatedAddress[]> {
-    const h = await this.store.handles.get(handleObjectName(handle));
+  /** The addresses a handle holds now, found through the blocks its handle object `h` names. */
+  async #addressesOf(
+    handle: string,
+    h: Versioned<IPAMHandleSpec> | undefined,
+    pools: readonly IPPool[],
+  ): Promise<AllocatedAddress[]> {
     if (!h) return [];
     const out: AllocatedAddress[] = [];
     for (const cidr of Object.keys(h.spec.block).sort()) {
@@ -158,14 +240,19 @@ export class BlockAllocator implements Ipam {
       if (!Number.isInteger(req[f]) || req[f] < 0) throw new ValidationError(f, 'must be a non-negative integer');
     }
     return this.#handleLocks.run(req.handle, async () => {
-      const ctx = await this.#context(req.node);
-      const existing = await this.#addressesOf(req.handle, ctx.pools);
+      const [ctx, h] = await Promise.all([
+        this.#context(req.node),
+        this.store.handles.get(handleObjectName(req.handle)),
+      ]);
+      // the handle as read: the first write to it needs no second read (a conflict re-reads)
+      const cache: HandleCache = { known: true, current: h };
+      const existing = await this.#addressesOf(req.handle, h, ctx.pools);
       const newly: AllocatedAddress[] = [];
       try {
         for (const family of [4, 6] as const) {
           const want = family === 4 ? req.ipv4 : req.ipv6;
           const need = want - existing.filter((a) => a.family === family).length;
-          if (need > 0) newly.push(...(await this.#allocateFamily(req, family, need, ctx)));
+          if (need > 0) newly.push(...(await this.#allocateFamily(req, family, need, ctx, cache)));
         }
       } catch (e) {
         // All or nothing: a dual-stack request that gets IPv4 but no IPv6 gives the IPv4 back.
@@ -178,7 +265,27 @@ export class BlockAllocator implements Ipam {
     });
   }
 
-  async #allocateFamily(req: AllocationRequest, family: 4 | 6, n: number, ctx: Context): Promise<AllocatedAddress[]> {
+  /**
+   * Several allocations at once (e.g. every pod a node is starting), one outcome per request in
+   * request order; one failing does not fail the others. The same as calling {@link allocate}
+   * for each concurrently: their block changes are group-committed either way.
+   */
+  async allocateMany(reqs: readonly AllocationRequest[]): Promise<AllocationOutcome[]> {
+    const settled = await Promise.allSettled(reqs.map((r) => this.allocate(r)));
+    return settled.map((s) =>
+      s.status === 'fulfilled'
+        ? { ok: true, allocation: s.value }
+        : { ok: false, error: s.reason instanceof Error ? s.reason : new Error(String(s.reason)) },
+    );
+  }
+
+  async #allocateFamily(
+    req: AllocationRequest,
+    family: 4 | 6,
+    n: number,
+    ctx: Context,
+    cache: HandleCache,
+  ): Promise<AllocatedAddress[]> {
     const familyPools = ctx.pools.filter((p) => parseCidr(p.spec.cidr).family === family);
     const usable = familyPools.filter(
       (p) =>
@@ -192,13 +299,13 @@ export class BlockAllocator implements Ipam {
         // 1. Blocks affine to this node.
         for (const cidr of await this.#affineBlocks(ctx.node, usable)) {
           if (got.length >= n) break;
-          got.push(...(await this.#assignFromBlock(cidr, n - got.length, req, ctx, true)));
+          got.push(...(await this.#assignFromBlock(cidr, n - got.length, req, ctx, true, cache)));
         }
         // 2. Claim new blocks while allowed.
         while (got.length < n && ctx.config.autoAllocateBlocks) {
           const cidr = await this.#claimBlockFor(ctx, usable);
           if (cidr === undefined) break;
-          got.push(...(await this.#assignFromBlock(cidr, n - got.length, req, ctx, true)));
+          got.push(...(await this.#assignFromBlock(cidr, n - got.length, req, ctx, true, cache)));
         }
         // 3. Borrow single addresses from other nodes' blocks.
         if (got.length < n && !ctx.config.strictAffinity) {
@@ -211,7 +318,7 @@ export class BlockAllocator implements Ipam {
             if (c.family !== family || !usable.some((p) => cidrContains(parseCidr(p.spec.cidr), family, c.base))) {
               continue;
             }
-            got.push(...(await this.#assignFromBlock(b.spec.cidr, n - got.length, req, ctx, false)));
+            got.push(...(await this.#assignFromBlock(b.spec.cidr, n - got.length, req, ctx, false, cache)));
           }
         }
       }
@@ -231,7 +338,7 @@ export class BlockAllocator implements Ipam {
 
   /** CIDRs of usable blocks affine to `node`, completing any claim left half-done. */
   async #affineBlocks(node: string, usable: readonly IPPool[]): Promise<string[]> {
-    const affs = (await this.store.affinities.list())
+    const affs = (await this.#shared('affinities', () => this.store.affinities.list()))
       .filter((a) => a.spec.node === node && a.spec.state !== AffinityState.PendingDeletion)
       .filter((a) => this.#poolOf(usable, parseCidr(a.spec.cidr)) !== undefined)
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -245,8 +352,9 @@ export class BlockAllocator implements Ipam {
 
   /**
    * Takes up to `n` addresses from one block for the request's handle. The handle is bumped first
-   * (rule 3); the block is then updated conditionally, re-read on every conflict. If the block
-   * cannot supply all `n`, the handle's count is lowered to what was really taken.
+   * (rule 3); the block change then joins the block's next group commit (conditional, re-read on
+   * every conflict). If the block cannot supply all `n`, the handle's count is lowered to what was
+   * really taken.
    */
   async #assignFromBlock(
     cidr: string,
@@ -254,56 +362,121 @@ export class BlockAllocator implements Ipam {
     req: AllocationRequest,
     ctx: Context,
     affineOnly: boolean,
+    cache: HandleCache,
   ): Promise<AllocatedAddress[]> {
-    const name = cidrObjectName(cidr);
-    await this.#bumpHandle(req.handle, cidr, n);
+    await this.#bumpHandle(req.handle, cidr, n, cache);
     let before: Set<number> | undefined;
-    let result: { block: IPAMBlockSpec; mine: number[] } = { block: newBlock(parseCidr(cidr), null), mine: [] };
+    let result: Taken = { block: newBlock(parseCidr(cidr), null), mine: [] };
     try {
-      result = await this.#blockLocks.run(name, () =>
-        withRetries(`allocate from block ${cidr}`, this.#retry, async () => {
-          const cur = await this.store.blocks.get(name);
-          if (!cur || cur.spec.deleted) return { block: cur?.spec ?? newBlock(parseCidr(cidr), null), mine: [] };
-          if (affineOnly && cur.spec.affinity !== affinityValue(ctx.node)) return { block: cur.spec, mine: [] };
-          const now = ordinalsForHandle(cur.spec, req.handle);
-          before ??= new Set(now);
-          // Ordinals of this handle that were not there at the first read were taken by an earlier
-          // attempt of ours whose response was lost: count them instead of taking more.
-          const mine = now.filter((o) => !before?.has(o));
-          if (mine.length >= n) return { block: cur.spec, mine: mine.slice(0, n) };
-          const next = assignInBlock(cur.spec, n - mine.length, req.handle, req.attributes);
-          if (next.ordinals.length === 0) return { block: cur.spec, mine };
-          const written = await this.store.blocks.update(name, next.block, cur.resourceVersion);
-          return { block: written.spec, mine: [...mine, ...next.ordinals] };
-        }),
-      );
+      result = await this.#commit<Taken>(cidr, (cur) => {
+        if (!cur || cur.deleted)
+          return { next: cur, value: { block: cur ?? newBlock(parseCidr(cidr), null), mine: [] } };
+        if (affineOnly && cur.affinity !== affinityValue(ctx.node))
+          return { next: cur, value: { block: cur, mine: [] } };
+        const now = ordinalsForHandle(cur, req.handle);
+        before ??= new Set(now);
+        // Ordinals of this handle that were not there at the first read were taken by an earlier
+        // attempt of ours whose response was lost: count them instead of taking more.
+        const mine = now.filter((o) => !before?.has(o));
+        if (mine.length >= n) return { next: cur, value: { block: cur, mine: mine.slice(0, n) } };
+        const next = assignInBlock(cur, n - mine.length, req.handle, req.attributes);
+        if (next.ordinals.length === 0) return { next: cur, value: { block: cur, mine } };
+        return { next: next.block, value: { block: next.block, mine: [...mine, ...next.ordinals] } };
+      });
     } finally {
-      if (result.mine.length < n) await this.#bumpHandle(req.handle, cidr, result.mine.length - n);
+      if (result.mine.length < n) await this.#bumpHandle(req.handle, cidr, result.mine.length - n, cache);
     }
     return result.mine.map((o) => this.#toAddress(ctx.pools, result.block, o));
   }
 
-  /** Adds `delta` to the handle's count for `cidr`, creating the handle on first use. */
-  async #bumpHandle(handle: string, cidr: string, delta: number): Promise<void> {
+  /**
+   * Queues `change` for the block's next group commit and resolves with its value once the write
+   * carrying it succeeded. The first change finding the block idle starts the commit at once;
+   * changes arriving while a write is in flight (or the block lock is held) form the next batch.
+   */
+  #commit<T>(cidr: string, change: BlockChange<T>): Promise<T> {
+    const name = cidrObjectName(cidr);
+    return new Promise<T>((resolve, reject) => {
+      let queue = this.#pending.get(name);
+      const idle = queue === undefined;
+      if (queue === undefined) {
+        queue = [];
+        this.#pending.set(name, queue);
+      }
+      queue.push({ change, resolve: resolve as (v: unknown) => void, reject });
+      if (idle) void this.#drain(name, cidr, queue);
+    });
+  }
+
+  async #drain(name: string, cidr: string, queue: QueuedChange[]): Promise<void> {
+    try {
+      while (queue.length > 0) {
+        const batch: QueuedChange[] = [];
+        try {
+          const values = await withRetries(`update block ${cidr}`, this.#retry, async () => {
+            // whatever queued up while we waited for the lock or the last attempt joins this one
+            batch.push(...queue.splice(0));
+            const cur = await this.store.blocks.get(name);
+            let spec = cur?.spec;
+            const out: unknown[] = [];
+            for (const q of batch) {
+              const r = q.change(spec);
+              out.push(r.value);
+              if (cur) spec = r.next;
+            }
+            if (cur && spec !== undefined && spec !== cur.spec) {
+              this.#stats.writes++;
+              this.#stats.changes += batch.length;
+              this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
+              await this.store.blocks.update(name, spec, cur.resourceVersion);
+            }
+            return out;
+          });
+          batch.forEach((q, i) => {
+            q.resolve(values[i]);
+          });
+        } catch (e) {
+          // the write failed for good (not a conflict, or retries exhausted): every change in it failed
+          for (const q of batch) q.reject(e);
+        }
+      }
+    } finally {
+      this.#pending.delete(name);
+    }
+  }
+
+  /**
+   * Adds `delta` to the handle's count for `cidr`, creating the handle on first use. With `cache`
+   * (the handle as this allocation last read or wrote it, under its handle lock) the first attempt
+   * skips the read; a stale cache only costs a conflict and a re-read.
+   */
+  async #bumpHandle(handle: string, cidr: string, delta: number, cache?: HandleCache): Promise<void> {
     if (delta === 0) return;
     const name = handleObjectName(handle);
-    await withRetries(`update handle ${handle}`, this.#retry, async () => {
-      const cur = await this.store.handles.get(name);
+    await withRetries(`update handle ${handle}`, this.#retry, async (attempt) => {
+      const useCache = cache?.known === true && attempt === 0 && (cache.current !== undefined || delta > 0);
+      const cur = useCache ? cache.current : await this.store.handles.get(name);
+      if (cache) cache.known = false;
+      let written: Versioned<IPAMHandleSpec> | undefined;
       if (!cur) {
         if (delta < 0) return;
         try {
-          await this.store.handles.create(name, { handleID: handle, block: { [cidr]: delta } });
+          written = await this.store.handles.create(name, { handleID: handle, block: { [cidr]: delta } });
         } catch (e) {
           if (e instanceof AlreadyExistsError) throw new ConflictError('IPAMHandle', name);
           throw e;
         }
-        return;
+      } else {
+        const block = { ...cur.spec.block };
+        const count = (block[cidr] ?? 0) + delta;
+        if (count > 0) block[cidr] = count;
+        else delete block[cidr];
+        written = await this.store.handles.update(name, { ...cur.spec, block }, cur.resourceVersion);
       }
-      const block = { ...cur.spec.block };
-      const count = (block[cidr] ?? 0) + delta;
-      if (count > 0) block[cidr] = count;
-      else delete block[cidr];
-      await this.store.handles.update(name, { ...cur.spec, block }, cur.resourceVersion);
+      if (cache) {
+        cache.known = true;
+        cache.current = written;
+      }
     });
   }
 
@@ -430,20 +603,13 @@ export class BlockAllocator implements Ipam {
     });
   }
 
-  /** Frees the ordinals `pick` selects in one block (conditional update, re-read on conflict). */
-  async #releaseInBlock(cidr: string, pick: (b: IPAMBlockSpec) => number[]): Promise<number> {
-    const name = cidrObjectName(cidr);
-    return this.#blockLocks.run(name, () => this.#releaseInBlockUnlocked(name, cidr, pick));
-  }
-
-  #releaseInBlockUnlocked(name: string, cidr: string, pick: (b: IPAMBlockSpec) => number[]): Promise<number> {
-    return withRetries(`release in block ${cidr}`, this.#retry, async () => {
-      const cur = await this.store.blocks.get(name);
-      if (!cur) return 0;
-      const ordinals = pick(cur.spec);
-      if (ordinals.length === 0) return 0;
-      await this.store.blocks.update(name, releaseInBlock(cur.spec, ordinals), cur.resourceVersion);
-      return ordinals.length;
+  /** Frees the ordinals `pick` selects in one block (group-committed, re-read on conflict). */
+  #releaseInBlock(cidr: string, pick: (b: IPAMBlockSpec) => number[]): Promise<number> {
+    return this.#commit<number>(cidr, (cur) => {
+      if (!cur) return { next: cur, value: 0 };
+      const ordinals = pick(cur).filter((o) => cur.allocations[o] !== null && cur.allocations[o] !== undefined);
+      if (ordinals.length === 0) return { next: cur, value: 0 };
+      return { next: releaseInBlock(cur, ordinals), value: ordinals.length };
     });
   }
 

@@ -1,4 +1,10 @@
-export { type AllocatorOptions, BlockAllocator, IPAM_CONFIG_NAME } from './allocator.js';
+export {
+  type AllocationOutcome,
+  type AllocatorOptions,
+  BlockAllocator,
+  type BlockWriteStats,
+  IPAM_CONFIG_NAME,
+} from './allocator.js';
 export * from './block.js';
 export {
   blockContaining,
