@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Bundles the plugin and the node daemon into single files under dist/bundle/.
-// The plugin is CommonJS so that it runs extensionless from /opt/cni/bin.
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+// Builds what ships under dist/bundle/: the native front end `tortie` (shim/tortie-shim.c, C,
+// libc only), and the Node plugin and the node daemon as single CommonJS files (extensionless,
+// so they run from /opt/cni/bin).
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -30,7 +32,7 @@ const common = {
 };
 
 const entries = [
-  ['src/bin/tortie.ts', 'tortie'],
+  ['src/bin/tortie.ts', 'tortie-node'],
   ['src/bin/tortie-cni.ts', 'tortie-cni'],
   ['src/direct.ts', 'tortie-direct.cjs'],
 ];
@@ -51,4 +53,24 @@ await Promise.all(
     await rename(tmp, `${outdir}/${out}`);
   }),
 );
-process.stdout.write(`bundled ${entries.map(([, o]) => `${outdir}/${o}`).join(', ')}\n`);
+
+// The front end. Linked statically: it is copied from the DaemonSet image onto hosts whose libc
+// may be older than the image's. No compiler is an error, never a silent Node-only build.
+const cc = process.env.CC ?? 'cc';
+const shimTmp = `${outdir}/.tortie.${process.pid}.tmp`;
+const args = ['-O2', '-Wall', '-Werror', '-static', '-s', '-o', shimTmp, `${root}shim/tortie-shim.c`];
+const r = spawnSync(cc, args, { encoding: 'utf8' });
+if (r.error !== undefined || r.status !== 0) {
+  await rm(shimTmp, { force: true });
+  const why =
+    r.error?.code === 'ENOENT'
+      ? `no C compiler: \`${cc}\` is not installed (apt-get install gcc libc6-dev, or set CC)`
+      : `\`${cc} ${args.join(' ')}\` failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}`;
+  process.stderr.write(`cni build: cannot build the plugin front end shim/tortie-shim.c: ${why}\n`);
+  process.exit(1);
+}
+await chmod(shimTmp, 0o755);
+await rename(shimTmp, `${outdir}/tortie`);
+process.stdout.write(
+  `built ${outdir}/tortie (native front end); bundled ${entries.map(([, o]) => `${outdir}/${o}`).join(', ')}\n`,
+);

@@ -22,8 +22,14 @@ export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
 /** The host end's own IPv6 link-local address (EUI-64 of {@link HOST_VETH_MAC}): the pods' IPv6 gateway. */
 export const GATEWAY_V6 = 'fe80::ecee:eeff:feee:eeee';
 
-/** Default socket of the node-local IPAM daemon (`tortie-cni-daemon`). */
+/** Default socket of the node daemon (`tortie-cni daemon`). */
 export const DEFAULT_SOCKET = '/var/run/tortie/cni.sock';
 
 /** The direct-API IPAM bundle the plugin loads from its own directory when the socket is not used. */
 export const DIRECT_MODULE = 'tortie-direct.cjs';
+
+/**
+ * The Node plugin, installed beside the native front end (`tortie`, shim/tortie-shim.c), which
+ * execs it when the node daemon cannot be used.
+ */
+export const NODE_PLUGIN = 'tortie-node';

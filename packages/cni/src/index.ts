@@ -6,9 +6,10 @@ export {
   HOST_VETH_MAC,
   HOST_VETH_PATTERN,
   HOST_VETH_PREFIX,
+  NODE_PLUGIN,
   POD_ROUTE_PROTOCOL,
 } from './constants.js';
-export { IpamServer, type IpamServerOptions } from './daemon.js';
+export { type DaemonStats, IpamServer, type IpamServerOptions } from './daemon.js';
 export { conflist, type InstallOptions, type InstallResult, inClusterKubeconfig, install } from './install.js';
 export {
   type AllocatedAddress,

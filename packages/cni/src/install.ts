@@ -1,11 +1,11 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_SOCKET, DIRECT_MODULE } from './constants.js';
+import { DEFAULT_SOCKET, DIRECT_MODULE, NODE_PLUGIN } from './constants.js';
 
 export interface InstallOptions {
   readonly binDir?: string;
   readonly confDir?: string;
-  /** The bundled plugin file to copy; `tortie-direct.cjs` is taken from the same directory. */
+  /** The plugin front end to copy (`dist/bundle/tortie`); `tortie-node` and `tortie-direct.cjs` are taken from the same directory. */
   readonly pluginSource: string;
   /** Written next to the conflist (mode 0600) for the plugin's direct-API fallback. */
   readonly kubeconfigContent?: string;
@@ -58,10 +58,14 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
   await mkdir(confDir, { recursive: true });
   const changed: string[] = [];
   const plugin = join(binDir, 'tortie');
-  // the direct-API module first: a new plugin may need it as soon as it is in place
+  // what the front end may exec comes first: the direct-API module, then the Node plugin that
+  // loads it, then the front end the runtime runs
   const direct = join(binDir, DIRECT_MODULE);
   const directSource = join(dirname(opts.pluginSource), DIRECT_MODULE);
   if (await writeAtomic(direct, await readFile(directSource), 0o644)) changed.push(direct);
+  const nodePlugin = join(binDir, NODE_PLUGIN);
+  const nodeSource = join(dirname(opts.pluginSource), NODE_PLUGIN);
+  if (await writeAtomic(nodePlugin, await readFile(nodeSource), 0o755)) changed.push(nodePlugin);
   if (await writeAtomic(plugin, await readFile(opts.pluginSource), 0o755)) changed.push(plugin);
   let kubeconfigPath: string | undefined;
   if (opts.kubeconfigContent !== undefined) {

@@ -38,7 +38,8 @@ export type IpamRequest =
   | { readonly op: 'allocate'; readonly req: AllocationRequest }
   | { readonly op: 'release'; readonly handle: string }
   | { readonly op: 'handles'; readonly node?: string }
-  | { readonly op: 'ping' };
+  | { readonly op: 'ping' }
+  | { readonly op: 'stats' };
 export type IpamResponse =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: { readonly name: string; readonly message: string } };

@@ -42,15 +42,15 @@ export async function handlesOn(kc: KubeConfig, node: string): Promise<readonly 
   return kubernetesIpam(kc).handles({ node });
 }
 
-/** The shipped node daemon (`tortie-cni daemon`), in the test's own network namespace. */
-export async function startDaemon(kubeconfig: string, socket: string): Promise<ManagedProcess> {
-  const p = ManagedProcess.start(join(PKG, 'dist/bundle/tortie-cni'), [
-    'daemon',
-    '--kubeconfig',
-    kubeconfig,
-    '--socket',
-    socket,
-  ]);
+/**
+ * The shipped node daemon (`tortie-cni daemon`): inside `ns` (as in production, where it shares
+ * the host's network namespace with the runtime; give it a kubeconfig from {@link apiInto}), or
+ * in the test's own namespace.
+ */
+export async function startDaemon(kubeconfig: string, socket: string, ns?: Netns): Promise<ManagedProcess> {
+  const bin = join(PKG, 'dist/bundle/tortie-cni');
+  const args = ['daemon', '--kubeconfig', kubeconfig, '--socket', socket];
+  const p = ns === undefined ? ManagedProcess.start(bin, args) : ns.spawn(bin, args);
   await p.waitForOutput(/listening on/);
   return p;
 }
@@ -64,9 +64,10 @@ export async function apiInto(
   node: Netns,
   api: RunningApiServer,
   dir: string,
+  port = 16443,
 ): Promise<{ kubeconfig: string; close(): Promise<void> }> {
   const target = new URL(api.url);
-  const unix = join(dir, 'api.sock');
+  const unix = join(dir, `api-${port}.sock`);
   const server: Server = createServer((c) => {
     const up = createConnection(Number(target.port), target.hostname);
     c.pipe(up).pipe(c);
@@ -74,13 +75,12 @@ export async function apiInto(
     up.on('error', () => c.destroy());
   });
   await new Promise<void>((r) => server.listen(unix, r));
-  const port = 16443;
   const relay = node.spawn('node', [
     '-e',
     `const net=require('net');net.createServer(c=>{const u=net.createConnection(${JSON.stringify(unix)});c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy())}).listen(${port},'127.0.0.1',()=>console.log('relay up'))`,
   ]);
   await relay.waitForOutput(/relay up/);
-  const kubeconfig = join(dir, 'node.kubeconfig');
+  const kubeconfig = join(dir, `node-${port}.kubeconfig`);
   const text = await readFile(api.kubeconfigPath, 'utf8');
   await writeFile(kubeconfig, text.replace(api.url, `http://127.0.0.1:${port}`), { mode: 0o600 });
   return {

@@ -2,10 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Lab, type Netns, run, tryRun } from '@tortie/testkit';
-import type { Allocation, AllocationRequest, HandleInfo, PodIpam } from '../src/index.js';
+import {
+  type Allocation,
+  type AllocationRequest,
+  type DaemonStats,
+  type HandleInfo,
+  type PodIpam,
+  SocketIpam,
+} from '../src/index.js';
 
 export const PKG = new URL('..', import.meta.url).pathname;
+/** The native front end, installed as /opt/cni/bin/tortie. */
 export const PLUGIN = join(PKG, 'dist/bundle/tortie');
+/** The Node plugin it falls back to (and the plugin of a node without the daemon). */
+export const NODE_PLUGIN = join(PKG, 'dist/bundle/tortie-node');
 export const CNI_BIN = '/usr/lib/cni';
 
 /** Builds the bundles the tests run, exactly as shipped. */
@@ -102,6 +112,11 @@ export async function invoke(
     json = undefined;
   }
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, json, ms };
+}
+
+/** What a node daemon has served so far. */
+export async function daemonStats(socket: string): Promise<DaemonStats> {
+  return (await new SocketIpam(socket).call({ op: 'stats' })) as DaemonStats;
 }
 
 export function podEnv(command: string, id: string, netns: string, pod?: string): Record<string, string> {

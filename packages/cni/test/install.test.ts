@@ -10,7 +10,8 @@ describe('install (DaemonSet init step)', () => {
     const src = join(d.path, 'src');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(src);
-    await writeFile(join(src, 'tortie'), '#!/usr/bin/env node\n// v1\n');
+    await writeFile(join(src, 'tortie'), '\x7fELF front end v1\n');
+    await writeFile(join(src, 'tortie-node'), '#!/usr/bin/env node\n// node plugin\n');
     await writeFile(join(src, 'tortie-direct.cjs'), 'module.exports = {};\n');
     const binDir = join(d.path, 'opt/cni/bin');
     const confDir = join(d.path, 'etc/cni/net.d');
@@ -23,7 +24,8 @@ describe('install (DaemonSet init step)', () => {
       nodename: 'node-a',
     };
     const first = await install(opts);
-    expect(first.changed.length).toBe(4);
+    expect(first.changed.length).toBe(5);
+    expect((await stat(join(binDir, 'tortie-node'))).mode & 0o777).toBe(0o755);
     expect((await stat(first.plugin)).mode & 0o777).toBe(0o755);
     expect((await stat(join(confDir, 'tortie-kubeconfig'))).mode & 0o777).toBe(0o600);
     const list = JSON.parse(await readFile(first.conflist, 'utf8')) as {
@@ -37,12 +39,12 @@ describe('install (DaemonSet init step)', () => {
     expect((await install(opts)).changed).toEqual([]);
     // an upgrade replaces the file by rename: a process holding the old inode is unaffected
     const before = (await stat(first.plugin)).ino;
-    await writeFile(join(src, 'tortie'), '#!/usr/bin/env node\n// v2\n');
+    await writeFile(join(src, 'tortie'), '\x7fELF front end v2\n');
     expect((await install(opts)).changed).toEqual([first.plugin]);
     expect((await stat(first.plugin)).ino).not.toBe(before);
     expect(await readFile(first.plugin, 'utf8')).toContain('v2');
     // no temporary files left behind
-    expect((await readdir(binDir)).sort()).toEqual(['tortie', 'tortie-direct.cjs']);
+    expect((await readdir(binDir)).sort()).toEqual(['tortie', 'tortie-direct.cjs', 'tortie-node']);
     expect((await readdir(confDir)).sort()).toEqual(['10-tortie.conflist', 'tortie-kubeconfig']);
   });
 

@@ -7,16 +7,20 @@ import {
   bundle,
   FakeIpam,
   hostIfOf,
-  invoke,
+  invoke as invokeAny,
   makeNode,
+  NODE_PLUGIN,
   netnsPath,
   podEnv,
   tempDir,
   unreachable,
 } from './helpers.js';
 
-// The real bundled plugin against real namespaces; IPAM is an in-memory fake behind the real
-// node socket (the Kubernetes-backed IPAM is exercised in pods.test.ts).
+// The Node plugin (the front end's fallback, and the plugin of a node without the daemon) run as
+// a runtime runs it, against real namespaces; IPAM is an in-memory fake behind the real node
+// socket (the Kubernetes-backed IPAM and the native front end are exercised in pods.test.ts).
+const invoke = (node: Netns, env: Record<string, string>, conf: unknown) => invokeAny(node, env, conf, NODE_PLUGIN);
+
 describe('tortie plugin (fake IPAM behind the node socket)', () => {
   let lab: Lab;
   let node: Netns;

@@ -1,16 +1,20 @@
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Lab, type ManagedProcess, type Netns, requireRoot } from '@tortie/testkit';
+import { kubernetesIpam } from '@tortie/ipam';
+import { Lab, type ManagedProcess, type Netns, requireRoot, tryRun } from '@tortie/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CniErrorCode, HOST_VETH_PATTERN, POD_ROUTE_PROTOCOL } from '../src/index.js';
+import { CniErrorCode, type DaemonStats, HOST_VETH_PATTERN, IpamServer, POD_ROUTE_PROTOCOL } from '../src/index.js';
 import { apiInto, handlesOn, startCluster, startDaemon } from './cluster.js';
 import {
   addressesOf,
   bundle,
   CNI_BIN,
+  daemonStats,
   hostIfOf,
   invoke,
   makeNode,
   netnsPath,
+  PLUGIN,
   podEnv,
   tempDir,
   unreachable,
@@ -33,14 +37,19 @@ async function tortieLinks(node: Netns): Promise<string[]> {
   return links.map((l) => l.ifname).filter((n) => HOST_VETH_PATTERN.test(n));
 }
 
-// The bundled plugin as the runtime runs it, the shipped node daemon, Kubernetes-backed IPAM
-// against the embedded apiserver; each pod a real network namespace, the node a namespace too.
+const cniCount = (s: DaemonStats, cmd: string): number => s.cni[cmd] ?? 0;
+
+// The shipped front end (`tortie`, native) as the runtime runs it, the shipped node daemon in the
+// node's network namespace (as a hostNetwork DaemonSet pod shares the runtime's), Kubernetes-
+// backed IPAM against the embedded apiserver; each pod a real network namespace, the node one too.
 describe('pods on one node (embedded apiserver, real IPAM)', () => {
   let lab: Lab;
   let node: Netns;
   let dir: { path: string } & AsyncDisposable;
   let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let relay: Awaited<ReturnType<typeof apiInto>>;
   let daemon: ManagedProcess;
+  let socket: string;
   let conf: Record<string, unknown>;
 
   beforeAll(async () => {
@@ -50,7 +59,9 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
     node = await makeNode(lab);
     dir = await tempDir();
     cluster = await startCluster();
-    daemon = await startDaemon(cluster.api.kubeconfigPath, join(dir.path, 'cni.sock'));
+    relay = await apiInto(node, cluster.api, dir.path);
+    socket = join(dir.path, 'cni.sock');
+    daemon = await startDaemon(relay.kubeconfig, socket, node);
     conf = {
       cniVersion: '1.0.0',
       name: 'k8s-pod-network',
@@ -62,12 +73,16 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
   }, 120_000);
   afterAll(async () => {
     await daemon?.stop();
+    await relay?.close();
     await lab?.dispose();
     await cluster?.[Symbol.asyncDispose]();
     await dir?.[Symbol.asyncDispose]();
   });
 
   it(`${PODS} pods added at once get distinct addresses from the node's block and all reach each other and the host; DEL leaves nothing`, async () => {
+    // the runtime runs the native front end, which hands each invocation to the daemon
+    expect((await readFile(PLUGIN)).subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    const before = await daemonStats(socket);
     const pods: Netns[] = [];
     for (let i = 0; i < PODS; i++) pods.push(await lab.namespace(`p${i}`));
     const adds = await Promise.all(
@@ -99,6 +114,10 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
       ),
     );
     for (const d of dels) expect(d.exitCode, d.stdout + d.stderr).toBe(0);
+    const after = await daemonStats(socket);
+    expect(cniCount(after, 'ADD') - cniCount(before, 'ADD')).toBe(PODS);
+    expect(cniCount(after, 'DEL') - cniCount(before, 'DEL')).toBe(PODS);
+    expect(after.fallback).toBe(before.fallback);
     expect(await tortieLinks(node)).toEqual([]);
     expect((await node.ip(['route', 'show', 'proto', String(POD_ROUTE_PROTOCOL)])).stdout.trim()).toBe('');
     expect(await handlesOn(cluster.kc, NODE)).toEqual([]);
@@ -140,30 +159,109 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
     expect((await up.tryExec('node', ['-e', client], { timeoutMs: 20_000 })).exitCode).not.toBe(0);
   }, 120_000);
 
-  it('without the node daemon the plugin talks to the API itself (kubeconfig), and gets the same addresses', async () => {
-    const api = await apiInto(node, cluster.api, dir.path);
-    try {
-      const direct = { ...conf, agent_socket: undefined, kubernetes: { kubeconfig: api.kubeconfig } };
-      const pod = await lab.namespace('direct');
-      const add = await invoke(node, podEnv('ADD', 'direct', netnsPath(pod), 'direct'), direct);
-      expect(add.exitCode, add.stdout + add.stderr).toBe(0);
-      const [addr] = addressesOf(add.json);
-      expect(await unreachable(node, [addr ?? ''])).toEqual([]);
-      expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).toContain('k8s-pod-network.direct');
-      // a socket that does not answer falls back to the API as well
-      const fallback = { ...direct, agent_socket: join(dir.path, 'nobody.sock') };
-      const del = await invoke(node, podEnv('DEL', 'direct', netnsPath(pod), 'direct'), fallback);
-      expect(del.exitCode, del.stdout).toBe(0);
-      expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).not.toContain('k8s-pod-network.direct');
-    } finally {
-      await api.close();
-    }
+  it('without the node daemon the front end runs the Node plugin, which talks to the API itself (kubeconfig)', async () => {
+    const served = await daemonStats(socket);
+    // no socket file at all
+    const direct = {
+      ...conf,
+      agent_socket: join(dir.path, 'nobody.sock'),
+      kubernetes: { kubeconfig: relay.kubeconfig },
+    };
+    const pod = await lab.namespace('direct');
+    const add = await invoke(node, podEnv('ADD', 'direct', netnsPath(pod), 'direct'), direct);
+    expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    const [addr] = addressesOf(add.json);
+    expect(await unreachable(node, [addr ?? ''])).toEqual([]);
+    expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).toContain('k8s-pod-network.direct');
+    // a socket file nobody listens on any more (a daemon that died): connection refused
+    const deadPath = join(dir.path, 'dead.sock');
+    // a listener killed outright leaves its socket file behind
+    await tryRun('node', [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(deadPath)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
+    expect((await stat(deadPath)).isSocket()).toBe(true);
+    const refused = { ...direct, agent_socket: deadPath };
+    const check = await invoke(node, podEnv('CHECK', 'direct', netnsPath(pod), 'direct'), {
+      ...refused,
+      prevResult: add.json,
+    });
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    const del = await invoke(node, podEnv('DEL', 'direct', netnsPath(pod), 'direct'), refused);
+    expect(del.exitCode, del.stdout).toBe(0);
+    expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).not.toContain('k8s-pod-network.direct');
+    // none of it went through the daemon
+    expect(await daemonStats(socket)).toEqual(served);
   }, 120_000);
+
+  it('a daemon in another network namespace than the runtime sends the front end to the Node plugin, which still uses its IPAM', async () => {
+    // this daemon runs in the test's namespace, not the node's: plumbing done there would be wrong
+    await using elsewhere = await IpamServer.start({
+      socketPath: join(dir.path, 'elsewhere.sock'),
+      ipam: kubernetesIpam(cluster.kc),
+    });
+    const c = { ...conf, agent_socket: elsewhere.socketPath };
+    const pod = await lab.namespace('elsewhere');
+    const add = await invoke(node, podEnv('ADD', 'elsewhere', netnsPath(pod), 'elsewhere'), c);
+    expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    expect(await unreachable(pod, ['10.0.0.1'])).toEqual([]);
+    expect((await node.ip(['route', 'show', 'proto', String(POD_ROUTE_PROTOCOL)])).stdout).toContain(
+      hostIfOf(add.json),
+    );
+    expect(elsewhere.stats.fallback).toBe(1);
+    expect(elsewhere.stats.cni).toEqual({});
+    expect(elsewhere.stats.ipam).toBeGreaterThanOrEqual(1); // the Node plugin's allocation
+    const del = await invoke(node, podEnv('DEL', 'elsewhere', netnsPath(pod), 'elsewhere'), c);
+    expect(del.exitCode, del.stdout).toBe(0);
+    expect(elsewhere.stats.fallback).toBe(2);
+    expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).not.toContain('k8s-pod-network.elsewhere');
+  }, 120_000);
+
+  it('bad input through the front end and the daemon gets the right CNI error', async () => {
+    const before = await daemonStats(socket);
+    const pod = await lab.namespace('pod-err');
+    const cases: [string, Record<string, string>, unknown, number][] = [
+      ['unknown cniVersion', podEnv('ADD', 'e1', netnsPath(pod)), { ...conf, cniVersion: '0.9.9' }, 1],
+      // malformed after the socket is named, so the front end still finds the daemon
+      [
+        'malformed JSON',
+        podEnv('ADD', 'e2', netnsPath(pod)),
+        `{"agent_socket":${JSON.stringify(socket)},"cniVersion":`,
+        6,
+      ],
+      [
+        'missing CNI_NETNS',
+        { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'e3', CNI_IFNAME: 'eth0' },
+        conf,
+        CniErrorCode.invalidEnvironment,
+      ],
+      ['no such netns', podEnv('ADD', 'e4', '/run/netns/tortie-no-such-ns'), conf, CniErrorCode.unknownContainer],
+      [
+        'bad CNI_IFNAME',
+        { ...podEnv('ADD', 'e5', netnsPath(pod)), CNI_IFNAME: 'a/b' },
+        conf,
+        CniErrorCode.invalidEnvironment,
+      ],
+      ['bad mtu', podEnv('ADD', 'e6', netnsPath(pod)), { ...conf, mtu: 'big' }, CniErrorCode.invalidConfig],
+    ];
+    for (const [what, env, c, code] of cases) {
+      const r = await invoke(node, env, c);
+      expect(r.exitCode, what).toBe(1);
+      expect(r.json?.code, `${what}: ${r.stdout}`).toBe(code);
+      expect(String(r.json?.msg).length, what).toBeGreaterThan(20);
+    }
+    const after = await daemonStats(socket);
+    expect(cniCount(after, 'ADD') - cniCount(before, 'ADD')).toBe(cases.length);
+    expect(after.fallback).toBe(before.fallback);
+    expect((await handlesOn(cluster.kc, NODE)).map((h) => h.handle)).toEqual([]);
+    expect((await pod.tryExec('ip', ['link', 'show', 'eth0'])).exitCode).not.toBe(0);
+  }, 60_000);
 
   it('an exhausted pool is "no free address", and the pod is left clean', async () => {
     await using small = await startCluster({ cidr: '10.99.0.0/30', blockSize: 30 });
     const sock = join(dir.path, 'small.sock');
-    const d = await startDaemon(small.api.kubeconfigPath, sock);
+    const smallRelay = await apiInto(node, small.api, dir.path, 16444);
+    const d = await startDaemon(smallRelay.kubeconfig, sock, node);
     try {
       const c = { ...conf, agent_socket: sock, nodename: 'node-small' };
       const results = [];
@@ -182,8 +280,10 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
         expect(hostIfOf(r.json)).toMatch(HOST_VETH_PATTERN);
         expect((await invoke(node, podEnv('DEL', p.label, netnsPath(p), p.label), c)).exitCode).toBe(0);
       }
+      expect(cniCount(await daemonStats(sock), 'ADD')).toBe(5);
     } finally {
       await d.stop();
+      await smallRelay.close();
     }
   }, 120_000);
 });
