@@ -50,7 +50,9 @@ export class AdjRibOut {
   private consumer: number;
   private adv: Int32Array;
   private dirty: Uint8Array;
-  private queue: number[] = [];
+  /** Dirty slots, in order (each holds a prefix reference until takeBatches). */
+  private queue: Int32Array = new Int32Array(64);
+  private queueLength = 0;
   private advertisedCount = 0;
   private readonly unsubscribe: () => void;
 
@@ -80,7 +82,7 @@ export class AdjRibOut {
 
   /** Prefixes waiting for `takeBatches()`. */
   get pendingCount(): number {
-    return this.queue.length;
+    return this.queueLength;
   }
 
   /** The attribute set last sent for `key`, if it is advertised. */
@@ -119,11 +121,14 @@ export class AdjRibOut {
   reset(): void {
     const reg = this.rib.registry;
     const prefixes = this.rib.prefixes;
-    for (const slot of this.queue) {
+    const queue = this.queue;
+    const ql = this.queueLength;
+    this.queueLength = 0;
+    for (let q = 0; q < ql; q++) {
+      const slot = queue[q]!;
       this.dirty[slot] = 0;
       prefixes.unref(slot);
     }
-    this.queue = [];
     for (let slot = 0; slot < prefixes.highWater; slot++) {
       const id = this.adv[slot]!;
       if (!id) continue;
@@ -153,7 +158,8 @@ export class AdjRibOut {
     const exporter = this.exporter;
     const cached = !exporter.prefixDependent;
     const queue = this.queue;
-    this.queue = [];
+    const ql = this.queueLength;
+    this.queueLength = 0;
     const groups4 = new Map<number, number[]>();
     const groups6 = new Map<number, string[]>();
     const wd4: number[] = [];
@@ -165,10 +171,18 @@ export class AdjRibOut {
     let memoV4 = true;
     let memoGroup: number[] | undefined;
     let memoGroupId = -1;
-    for (let q = 0; q < queue.length; q++) {
+    // references on advertised sets are counted per run of equal ids and applied in bulk
+    let refId = 0;
+    let refCount = 0;
+    let relId = 0;
+    let relCount = 0;
+    const dirty = this.dirty;
+    const adv = this.adv;
+    for (let q = 0; q < ql; q++) {
       const slot = queue[q]!;
-      this.dirty[slot] = 0;
-      const isV4 = prefixes.isV4(slot);
+      dirty[slot] = 0;
+      const v4key = prefixes.v4KeyOf(slot);
+      const isV4 = !Number.isNaN(v4key); // NaN for IPv6
       let desired = 0;
       const node = rib.bestNodeAt(slot);
       if (node >= 0 && (isV4 ? this.v4 : this.v6)) {
@@ -199,10 +213,15 @@ export class AdjRibOut {
           }
         }
       }
-      const cur = this.adv[slot]!;
+      const cur = adv[slot]!;
       if (desired !== cur) {
         if (desired) {
-          reg.get(desired).refs++;
+          if (desired !== refId) {
+            if (refCount) reg.get(refId).refs += refCount;
+            refId = desired;
+            refCount = 0;
+          }
+          refCount++;
           if (isV4) {
             if (desired !== memoGroupId) {
               memoGroupId = desired;
@@ -212,7 +231,7 @@ export class AdjRibOut {
                 groups4.set(desired, memoGroup);
               }
             }
-            memoGroup!.push(prefixes.keyOf(slot) as number);
+            memoGroup!.push(v4key);
           } else {
             let g = groups6.get(desired);
             if (!g) {
@@ -226,18 +245,31 @@ export class AdjRibOut {
             this.advertisedCount++;
           }
         } else {
-          if (isV4) wd4.push(prefixes.keyOf(slot) as number);
+          if (isV4) wd4.push(v4key);
           else wd6.push(prefixes.keyOf(slot) as string);
           this.advertisedCount--;
         }
-        this.adv[slot] = desired;
+        adv[slot] = desired;
         if (cur) {
-          reg.releaseId(cur);
+          if (cur !== relId) {
+            // pending takes first, so a release never frees a set about to be taken
+            if (refCount) {
+              reg.get(refId).refs += refCount;
+              refCount = 0;
+            }
+            if (relCount) reg.releaseId(relId, relCount);
+            relId = cur;
+            relCount = 0;
+          }
+          relCount++;
           if (!desired) prefixes.unref(slot);
         }
       }
       prefixes.unref(slot); // the queue's reference
     }
+    // take before release: a set may move from released to taken within one run
+    if (refCount) reg.get(refId).refs += refCount;
+    if (relCount) reg.releaseId(relId, relCount);
     const out: OutBatch[] = [];
     const max = this.maxPer;
     const push = (family: Family, attrSet: AttrSet | null, keys: PrefixKey[]): void => {
@@ -261,11 +293,18 @@ export class AdjRibOut {
 
   private markSlots(slots: readonly number[]): void {
     const rib = this.rib;
+    const self = this.peer.index;
+    const dirty = this.dirty;
+    const adv = this.adv;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      if (this.dirty[slot]) continue;
-      // a freed slot (prefix gone everywhere) has no best route and nothing advertised
-      if (!this.adv[slot] && rib.bestNodeAt(slot) < 0) continue;
+      if (dirty[slot]) continue;
+      if (!adv[slot]) {
+        // nothing advertised: only a best route that may go to this peer needs a look. Split
+        // horizon: a route learned from this peer never goes back to it.
+        const node = rib.bestNodeAt(slot);
+        if (node < 0 || rib.nodePeer(node) === self) continue;
+      }
       this.mark(slot);
     }
   }
@@ -273,7 +312,12 @@ export class AdjRibOut {
   private mark(slot: number): void {
     if (this.dirty[slot]) return;
     this.dirty[slot] = 1;
-    this.queue.push(slot);
+    if (this.queueLength === this.queue.length) {
+      const q = new Int32Array(this.queue.length * 2);
+      q.set(this.queue);
+      this.queue = q;
+    }
+    this.queue[this.queueLength++] = slot;
     this.rib.prefixes.ref(slot);
   }
 }

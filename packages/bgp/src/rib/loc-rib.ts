@@ -86,6 +86,8 @@ export class LocRib {
   private routeTotal = 0;
   private bestTotal = 0;
   private readonly scratch: number[] = [];
+  /** Slots whose last candidate went away, released after the change is reported. */
+  private toRelease: number[] = [];
   private readonly scratch2: number[] = [];
 
   constructor(options: LocRibOptions = {}) {
@@ -166,21 +168,27 @@ export class LocRib {
     withdrawn: ArrayLike<PrefixKey> = [],
   ): number[] {
     this.checkPeer(peer);
+    if (announced.length > 0 && !attrs) throw new TypeError('applyUpdate: announced prefixes need attributes');
     const changed: number[] = [];
+    const prefixes = this.prefixes;
     for (let i = 0; i < withdrawn.length; i++) {
-      const slot = this.prefixes.find(withdrawn[i]!);
+      const slot = prefixes.find(withdrawn[i]!);
       if (slot >= 0 && this.removeRoute(peer, slot)) changed.push(slot);
     }
-    if (announced.length > 0) {
-      if (!attrs) throw new TypeError('applyUpdate: announced prefixes need attributes');
+    if (announced.length > 0 && attrs) {
       const reg = this.registry;
       const set = attrs instanceof AttrSet ? attrs : reg.intern(attrs, 0);
       const pi = peer.index;
       const aid = set.id;
       const direct = !this.igpCostFn;
+      // references taken on `set` and routes added, applied once after the loop
+      let taken = 0;
+      let added = 0;
       for (let i = 0; i < announced.length; i++) {
-        const slot = this.prefixes.intern(announced[i]!);
-        let h = this.head[slot]!;
+        const slot = prefixes.intern(announced[i]!);
+        // read after intern: growing the prefix index replaces the per-slot arrays
+        const head = this.head;
+        let h = head[slot]!;
         if (h < 0) {
           // fast path: first route for this prefix, it is the best
           const n = this.allocNode();
@@ -189,11 +197,10 @@ export class LocRib {
           this.nSlot[n] = slot;
           this.nNext[n] = -1;
           this.nFlags[n] = 0;
-          this.head[slot] = n;
-          set.refs++;
-          this.prefixes.ref(slot);
-          peer.routeCount++;
-          this.routeTotal++;
+          head[slot] = n;
+          taken++;
+          added++;
+          prefixes.ref(slot);
           if (direct) {
             this.bestNode[slot] = n;
             this.bestTotal++;
@@ -201,7 +208,9 @@ export class LocRib {
           } else if (this.select(slot)) changed.push(slot);
           continue;
         }
-        while (h >= 0 && this.nPeer[h] !== pi) h = this.nNext[h]!;
+        const nPeer = this.nPeer;
+        const nNext = this.nNext;
+        while (h >= 0 && nPeer[h] !== pi) h = nNext[h]!;
         let force = false;
         if (h >= 0) {
           const f = this.nFlags[h]!;
@@ -211,7 +220,7 @@ export class LocRib {
           }
           const old = this.nAttr[h]!;
           if (old === aid) continue;
-          set.refs++;
+          taken++;
           this.nAttr[h] = aid;
           reg.releaseId(old);
           force = this.bestNode[slot] === h || (f & MULTIPATH) !== 0;
@@ -220,15 +229,17 @@ export class LocRib {
           this.nPeer[n] = pi;
           this.nAttr[n] = aid;
           this.nSlot[n] = slot;
-          this.nNext[n] = this.head[slot]!;
+          this.nNext[n] = head[slot]!;
           this.nFlags[n] = 0;
-          this.head[slot] = n;
-          set.refs++;
-          peer.routeCount++;
-          this.routeTotal++;
+          head[slot] = n;
+          taken++;
+          added++;
         }
         if (this.select(slot) || force) changed.push(slot);
       }
+      set.refs += taken;
+      peer.routeCount += added;
+      this.routeTotal += added;
       if (set.refs === 0) reg.release(set, 0);
     }
     this.emit(changed);
@@ -382,9 +393,17 @@ export class LocRib {
     if (this.peers[peer.index] !== peer) throw new RibPeerConfigError('peer', `${peer.name} is not a peer of this RIB`);
   }
 
+  /**
+   * Tells the listeners, then releases the slots whose last route went away (so listeners can
+   * still name those prefixes: `keyOf(slot)` works until emit returns).
+   */
   private emit(changed: number[]): void {
-    if (changed.length === 0) return;
-    for (const l of this.listeners) l(changed);
+    if (changed.length > 0) for (const l of this.listeners) l(changed);
+    const rel = this.toRelease;
+    if (rel.length === 0) return;
+    this.toRelease = [];
+    const prefixes = this.prefixes;
+    for (let i = 0; i < rel.length; i++) prefixes.unref(rel[i]!);
   }
 
   private allocNode(): number {
@@ -394,7 +413,7 @@ export class LocRib {
       return n;
     }
     if (this.nodeHigh === this.nPeer.length) {
-      const cap = this.nPeer.length * 2;
+      const cap = this.nPeer.length * (this.nPeer.length < 1 << 18 ? 4 : 2);
       this.nPeer = growInt32(this.nPeer, cap);
       this.nAttr = growInt32(this.nAttr, cap);
       this.nSlot = growInt32(this.nSlot, cap);
@@ -439,7 +458,8 @@ export class LocRib {
       const had = this.bestNode[slot]! >= 0;
       this.bestNode[slot] = -1;
       if (had) this.bestTotal--;
-      this.prefixes.unref(slot);
+      // the Loc-RIB's reference goes after the change is reported (see emit)
+      this.toRelease.push(slot);
       return had;
     }
     if (wasBest || flags & MULTIPATH) {

@@ -7,6 +7,8 @@
 import type { PrefixKey } from './prefix.js';
 
 const EMPTY = -1;
+/** Slot capacity below which slots grow fourfold instead of twofold. */
+const GROW_FAST_BELOW = 1 << 18;
 
 function hashV4(key: number): number {
   let h = Math.imul((key >>> 0) ^ Math.imul((key / 4294967296) | 0, 0x9e3779b1), 0x85ebca6b);
@@ -17,8 +19,13 @@ function hashV4(key: number): number {
 }
 
 export class PrefixIndex {
-  /** Hash table: slot number per bucket, EMPTY when free. */
+  /**
+   * Hash table, two Int32 per bucket: the slot number (EMPTY when free) and the key's full 32-bit
+   * hash. Probing compares hashes in the table itself and reads the key array only on a hash
+   * match; deletion and rehashing never read keys (a bucket's home comes from its stored hash).
+   */
   private table: Int32Array;
+  /** Bucket count - 1 (bucket i lives at table[2i], table[2i + 1]). */
   private mask: number;
   private v4Count = 0;
   private readonly v6 = new Map<string, number>();
@@ -38,7 +45,7 @@ export class PrefixIndex {
     this.capacity = cap;
     this.keyNum = new Float64Array(cap).fill(Number.NaN);
     this.refs = new Int32Array(cap);
-    this.table = new Int32Array(cap * 2).fill(EMPTY);
+    this.table = new Int32Array(cap * 4).fill(EMPTY);
     this.mask = cap * 2 - 1;
   }
 
@@ -62,12 +69,12 @@ export class PrefixIndex {
     if (typeof key === 'string') return this.v6.get(key) ?? -1;
     const table = this.table;
     const mask = this.mask;
-    const keys = this.keyNum;
-    let i = hashV4(key) & mask;
+    const h = hashV4(key);
+    let i = h & mask;
     for (;;) {
-      const s = table[i]!;
+      const s = table[2 * i]!;
       if (s === EMPTY) return -1;
-      if (keys[s] === key) return s;
+      if (table[2 * i + 1] === h && this.keyNum[s] === key) return s;
       i = (i + 1) & mask;
     }
   }
@@ -87,21 +94,22 @@ export class PrefixIndex {
     const h = hashV4(key);
     let i = h & mask;
     for (;;) {
-      const s = table[i]!;
+      const s = table[2 * i]!;
       if (s === EMPTY) break;
-      if (this.keyNum[s] === key) return s;
+      if (table[2 * i + 1] === h && this.keyNum[s] === key) return s;
       i = (i + 1) & mask;
     }
     const slot = this.allocSlot();
     this.keyNum[slot] = key;
-    if ((this.v4Count + 1) * 2 > table.length) {
-      this.rehash(table.length * 2);
+    if ((this.v4Count + 1) * 2 > mask + 1) {
+      this.rehash((mask + 1) * 2);
       table = this.table;
       mask = this.mask;
       i = h & mask;
-      while (table[i] !== EMPTY) i = (i + 1) & mask;
+      while (table[2 * i] !== EMPTY) i = (i + 1) & mask;
     }
-    table[i] = slot;
+    table[2 * i] = slot;
+    table[2 * i + 1] = h;
     this.v4Count++;
     return slot;
   }
@@ -112,6 +120,11 @@ export class PrefixIndex {
     const s = this.keyStr.get(slot);
     if (s === undefined) throw new RangeError(`prefix slot ${slot} is not in use`);
     return s;
+  }
+
+  /** The IPv4 key of `slot` (NaN for an IPv6 or free slot); no checks, for hot loops. */
+  v4KeyOf(slot: number): number {
+    return this.keyNum[slot]!;
   }
 
   isV4(slot: number): boolean {
@@ -150,13 +163,15 @@ export class PrefixIndex {
   private allocSlot(): number {
     const reused = this.freeList.pop();
     if (reused !== undefined) return reused;
-    if (this.used === this.capacity) this.growSlots(this.capacity * 2);
+    // grow by 4 while small (fewer copies and rehashes on a table load), by 2 when large
+    if (this.used === this.capacity) this.growSlots(this.capacity * (this.capacity < GROW_FAST_BELOW ? 4 : 2));
     return this.used++;
   }
 
   private growSlots(cap: number): void {
-    const k = new Float64Array(cap).fill(Number.NaN);
+    const k = new Float64Array(cap);
     k.set(this.keyNum);
+    k.fill(Number.NaN, this.keyNum.length);
     this.keyNum = k;
     const r = new Int32Array(cap);
     r.set(this.refs);
@@ -165,16 +180,18 @@ export class PrefixIndex {
     for (const h of this.growHandlers) h(cap);
   }
 
-  private rehash(size: number): void {
-    const table = new Int32Array(size).fill(EMPTY);
-    const mask = size - 1;
+  private rehash(buckets: number): void {
+    const table = new Int32Array(buckets * 2).fill(EMPTY);
+    const mask = buckets - 1;
     const old = this.table;
-    for (let j = 0; j < old.length; j++) {
+    for (let j = 0; j < old.length; j += 2) {
       const s = old[j]!;
       if (s === EMPTY) continue;
-      let i = hashV4(this.keyNum[s]!) & mask;
-      while (table[i] !== EMPTY) i = (i + 1) & mask;
-      table[i] = s;
+      const h = old[j + 1]!;
+      let i = h & mask;
+      while (table[2 * i] !== EMPTY) i = (i + 1) & mask;
+      table[2 * i] = s;
+      table[2 * i + 1] = h;
     }
     this.table = table;
     this.mask = mask;
@@ -183,7 +200,7 @@ export class PrefixIndex {
   private release(slot: number): void {
     const n = this.keyNum[slot]!;
     if (!Number.isNaN(n)) {
-      this.deleteV4(n);
+      this.deleteV4(n, slot);
       this.keyNum[slot] = Number.NaN;
     } else {
       const s = this.keyStr.get(slot);
@@ -195,30 +212,33 @@ export class PrefixIndex {
     this.freeList.push(slot);
   }
 
-  private deleteV4(key: number): void {
+  private deleteV4(key: number, slot: number): void {
     const table = this.table;
     const mask = this.mask;
     let i = hashV4(key) & mask;
     for (;;) {
-      const s = table[i]!;
+      const s = table[2 * i]!;
       if (s === EMPTY) return;
-      if (this.keyNum[s] === key) break;
+      if (s === slot) break;
       i = (i + 1) & mask;
     }
-    // backward-shift deletion keeps probe sequences intact without tombstones
+    // backward-shift deletion keeps probe sequences intact without tombstones; a bucket's home
+    // comes from the hash stored beside it, so no key is read
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const s = table[j]!;
+      const s = table[2 * j]!;
       if (s === EMPTY) break;
-      const home = hashV4(this.keyNum[s]!) & mask;
+      const h = table[2 * j + 1]!;
+      const home = h & mask;
       // move s into the hole at i when its home is not cyclically in (i, j]
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        table[i] = s;
+        table[2 * i] = s;
+        table[2 * i + 1] = h;
         i = j;
       }
     }
-    table[i] = EMPTY;
+    table[2 * i] = EMPTY;
     this.v4Count--;
   }
 }

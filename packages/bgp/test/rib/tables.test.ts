@@ -308,3 +308,60 @@ describe('graceful restart', () => {
     expect(rib.best(p!)?.peer).toBe(b);
   });
 });
+
+describe('change events and slot lifetime', () => {
+  it('a listener can name a prefix whose last route went away (slot released after the event)', () => {
+    const { rib, add } = ribWith();
+    const a = add();
+    const named: (string | null)[][] = [];
+    rib.onChange((slots) => named.push(slots.map((s) => (rib.bestAt(s) ? 'best' : formatPrefixKey(rib.keyOf(s))))));
+    rib.applyUpdate(a, attrs(), [k('10.1.0.0/24'), k('2001:db8:1::/48')]);
+    rib.applyUpdate(a, null, [], [k('10.1.0.0/24'), k('2001:db8:1::/48')]);
+    expect(named).toEqual([
+      ['best', 'best'],
+      ['10.1.0.0/24', '2001:db8:1::/48'],
+    ]);
+    // released once the event is over
+    expect(rib.slotOf(k('10.1.0.0/24'))).toBe(-1);
+    expect(rib.prefixes.size).toBe(0);
+    // the same through a peer-wide withdrawal
+    rib.applyUpdate(a, attrs(), [k('10.2.0.0/24')]);
+    rib.removePeer(a);
+    expect(named.at(-1)).toEqual(['10.2.0.0/24']);
+    expect(rib.prefixes.size).toBe(0);
+  });
+
+  it('withdraw and re-announce of one prefix in one update keeps its slot alive', () => {
+    const { rib, add } = ribWith();
+    const a = add();
+    rib.applyUpdate(a, attrs(), [k('10.1.0.0/24')]);
+    rib.applyUpdate(a, attrs({ med: 5 }), [k('10.1.0.0/24')], [k('10.1.0.0/24')]);
+    expect(rib.best(k('10.1.0.0/24'))?.attrSet.med).toBe(5);
+    expect(rib.prefixes.refCount(rib.slotOf(k('10.1.0.0/24')))).toBe(1);
+  });
+
+  it('split horizon: an Adj-RIB-Out never queues the routes its own peer sent', () => {
+    const { rib, add } = ribWith();
+    const a = add();
+    const b = add();
+    const outA = new AdjRibOut(rib, a, passThrough);
+    const outB = new AdjRibOut(rib, b, passThrough);
+    rib.applyUpdate(a, attrs(), v4Keys(100));
+    expect(outA.pendingCount).toBe(0);
+    expect(outB.pendingCount).toBe(100);
+    expect(outB.takeBatches().reduce((n, x) => n + x.announced.length, 0)).toBe(100);
+    // b's better route replaces a's: a now gets it, b does not get its own back
+    rib.applyUpdate(b, attrs({ asPath: [] }), v4Keys(10));
+    expect(outA.pendingCount).toBe(10);
+    expect(outB.pendingCount).toBe(10); // b had a's route advertised: it is withdrawn
+    const wd = outB.takeBatches();
+    expect(wd.reduce((n, x) => n + x.withdrawn.length, 0)).toBe(10);
+    expect(outA.takeBatches().reduce((n, x) => n + x.announced.length, 0)).toBe(10);
+    rib.applyUpdate(a, null, [], v4Keys(100));
+    // the 90 prefixes only a had are gone: b withdraws them, a has nothing to look at
+    expect(outA.pendingCount).toBe(0);
+    expect(outB.takeBatches().reduce((n, x) => n + x.withdrawn.length, 0)).toBe(90);
+    outA.close();
+    outB.close();
+  });
+});
