@@ -29,11 +29,14 @@ import {
   type DecodeResult,
   decodeMessage,
   decodeShutdownCommunication,
+  decodeUpdateFast,
   describeNotification,
   encodeMessage,
   encodeShutdownCommunication,
   endOfRib,
   type Family,
+  type FastUpdate,
+  fastUpdateEndOfRib,
   type GracefulRestartCapability,
   isEndOfRib,
   KEEPALIVE,
@@ -92,6 +95,7 @@ interface Context {
   /** The connection an incoming-connection event was about. */
   readonly candidate?: Connection;
   readonly update?: Exclude<DecodeResult, { kind: 'ignored' }>;
+  readonly fastUpdate?: FastUpdate;
   readonly refresh?: { readonly family: Family; readonly subtype: 0 | 1 | 2 };
   readonly notification?: NotificationSpec;
   readonly tcpError?: string;
@@ -112,6 +116,7 @@ export class Session {
   readonly #connectRetry: BackoffPolicy;
   readonly #idleHold: BackoffPolicy;
   readonly #ttl: { ttl?: number; minTtl?: number };
+  readonly #fast: boolean;
 
   #primary: Slot;
   #secondary: Slot | undefined;
@@ -143,6 +148,7 @@ export class Session {
     this.#connectRetry = config.connectRetry ?? DEFAULT_CONNECT_RETRY;
     this.#idleHold = config.idleHold ?? DEFAULT_IDLE_HOLD;
     this.#ttl = ttlPolicy(config);
+    this.#fast = config.fastUpdates ?? false;
     this.#localCaps = localCapabilities(config);
     this.#primary = this.#newSlot(true);
   }
@@ -219,9 +225,21 @@ export class Session {
    */
   send(updates: UpdateMessage | readonly UpdateMessage[]): Promise<void> {
     const list: readonly UpdateMessage[] = isUpdateList(updates) ? updates : [updates];
-    const run = this.#sendChain.then(() => this.#sendNow(list));
-    this.#sendChain = run.catch(() => {});
-    return run;
+    return this.#enqueue(list.length, (i, codec) => encodeMessage(list[i]!, codec));
+  }
+
+  /**
+   * Sends pre-encoded UPDATE frames (encoded for `negotiated.codec`) in order, like send(): the
+   * KeepaliveTimer restarts (RFC 4271 §8.2.2), the socket buffer is drained whenever it is full,
+   * and the promise rejects with SessionNotEstablishedError when the session is or goes down (the
+   * rest is then not sent, and nothing is ever written to a later session).
+   */
+  sendFrames(frames: readonly Uint8Array[]): Promise<void> {
+    for (const f of frames) {
+      if (f.length < 23 || f[18] !== MessageType.UPDATE)
+        throw new TypeError('sendFrames: every frame must be a whole UPDATE message (type 2, at least 23 bytes)');
+    }
+    return this.#enqueue(frames.length, (i) => frames[i]!);
   }
 
   /** End-of-RIB for `family` (RFC 4724 §2), after the initial table. */
@@ -394,6 +412,13 @@ export class Session {
         return;
       }
       case 'deliverUpdate': {
+        const f = ctx.fastUpdate;
+        if (f) {
+          const eor = fastUpdateEndOfRib(f);
+          if (eor !== undefined) this.#events.next({ type: 'endOfRib', family: eor });
+          else this.#events.next({ type: 'fastUpdate', update: f });
+          return;
+        }
         const u = ctx.update;
         if (!u) return;
         const eor = u.kind === 'message' && u.message.type === MessageType.UPDATE ? isEndOfRib(u.message) : undefined;
@@ -572,6 +597,19 @@ export class Session {
         return;
       }
       if (frame === undefined) return;
+      if (this.#fast && frame[18] === MessageType.UPDATE && frame.length >= 23) {
+        let u: FastUpdate;
+        try {
+          u = decodeUpdateFast(frame, link.codec);
+        } catch (e) {
+          if (!(e instanceof BgpError)) throw e;
+          this.#dispatch(slot, { type: 'UpdateMsgErr', error: { code: e.code, subcode: e.subcode, data: e.data } });
+          return;
+        }
+        // the FSM restarts the hold timer and asks for delivery, as for any UPDATE
+        this.#dispatch(slot, { type: 'UpdateMsg' }, { fastUpdate: u });
+        continue;
+      }
       let result: DecodeResult;
       try {
         result = decodeMessage(frame, link.codec);
@@ -749,15 +787,31 @@ export class Session {
     return p.link;
   }
 
-  async #sendNow(list: readonly UpdateMessage[]): Promise<void> {
-    for (const u of list) {
-      const link = this.#requireEstablished();
-      const slot = this.#primary;
-      const ok = link.connection.write(encodeMessage(u, link.codec));
-      // RFC 4271 §8.2.2 Established: sending an UPDATE restarts the KeepaliveTimer.
-      if (slot.fsm.holdTime > 0) this.#startFixed(slot, 'keepalive', keepaliveSeconds(slot.fsm.holdTime) * 1000);
-      if (!ok) await link.connection.drain();
+  #enqueue(count: number, frame: (i: number, codec: SessionCodecOptions) => Uint8Array): Promise<void> {
+    const run = this.#sendChain.then(() => this.#sendNow(count, frame));
+    this.#sendChain = run.catch(() => {});
+    return run;
+  }
+
+  async #sendNow(count: number, frame: (i: number, codec: SessionCodecOptions) => Uint8Array): Promise<void> {
+    if (count === 0) return;
+    const link = this.#requireEstablished();
+    const slot = this.#primary;
+    // RFC 4271 §8.2.2 Established: sending an UPDATE restarts the KeepaliveTimer (once per run of
+    // writes, and again after each wait for the socket)
+    const restartKeepalive = (): void => {
+      if (slot.fsm.holdTime > 0 && this.#primary === slot && slot.link === link && slot.fsm.name === 'Established')
+        this.#startFixed(slot, 'keepalive', keepaliveSeconds(slot.fsm.holdTime) * 1000);
+    };
+    for (let i = 0; i < count; i++) {
+      if (this.#primary !== slot || slot.link !== link || slot.fsm.name !== 'Established')
+        throw new SessionNotEstablishedError(this.peerAddress, this.#primary.fsm.name);
+      if (!link.connection.write(frame(i, link.codec))) {
+        restartKeepalive();
+        await link.connection.drain();
+      }
     }
+    restartKeepalive();
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   Capabilities,
   DecodeResult,
   Family,
+  FastUpdate,
   GracefulRestartCapability,
   OpenMessage,
   SessionCodecOptions,
@@ -51,6 +52,12 @@ export interface SessionConfig {
   readonly localAddress?: string;
   readonly connectRetry?: BackoffPolicy;
   readonly idleHold?: BackoffPolicy;
+  /**
+   * Deliver received UPDATEs as `fastUpdate` events (decodeUpdateFast: IPv4 prefixes as packed
+   * numbers, no object per prefix) instead of `update` events. Error handling (NOTIFICATION,
+   * RFC 7606 treat-as-withdraw), End-of-RIB detection and hold-timer semantics are the same.
+   */
+  readonly fastUpdates?: boolean;
   /** Send a NOTIFICATION for errors found before our OPEN went out (default true). */
   readonly sendNotificationWithoutOpen?: boolean;
 }
@@ -108,6 +115,8 @@ export type SessionEvent =
     }
   /** A received UPDATE (End-of-RIB markers come as `endOfRib` instead). */
   | { readonly type: 'update'; readonly update: Exclude<DecodeResult, { kind: 'ignored' }> }
+  /** A received UPDATE, with `fastUpdates` on (End-of-RIB markers come as `endOfRib` instead). */
+  | { readonly type: 'fastUpdate'; readonly update: FastUpdate }
   | { readonly type: 'endOfRib'; readonly family: Family }
   | { readonly type: 'routeRefresh'; readonly family: Family; readonly subtype: 0 | 1 | 2 }
   | { readonly type: 'warning'; readonly message: string };

@@ -31,14 +31,12 @@ import {
   type Clock,
   type Connection,
   type Connector,
-  type IncomingConnectionTarget,
   NodeTcpConnector,
   systemClock,
   type TimerHandle,
 } from '../transport/index.js';
-import type { DecodeResult, Family, FastUpdate, PathAttributes, UpdateMessage } from '../wire/index.js';
-import { encodeBatches, endOfRibFrame, type FastConnection, FastConnector, fastTarget } from './fastpath.js';
-import { toUpdateMessages } from './packing.js';
+import type { Family, FastUpdate, PathAttributes } from '../wire/index.js';
+import { encodeBatches, endOfRibFrame } from './packing.js';
 import type {
   AdvertisedRoute,
   BestRouteChange,
@@ -107,11 +105,6 @@ interface PeerEntry {
   /** Families whose End-of-RIB the peer sent in the current session. */
   eorSeen: Set<Family>;
   sending: boolean;
-  /** The listener's handle for this peer (wraps accepted connections). */
-  target: IncomingConnectionTarget | null;
-  /** Open connections of this peer, and the one carrying the Established session. */
-  links: Set<FastConnection>;
-  link: FastConnection | null;
 }
 
 /** Session-resetting differences between two peer configs (policy and next-hop changes are not). */
@@ -203,7 +196,7 @@ export class Speaker {
       this.#log('info', `refused connection from ${r.remoteAddress}:${r.remotePort}: ${r.reason}`),
     );
     await this.#listener.listen();
-    for (const p of this.#peers.values()) if (p.target) this.#listener.add(p.target);
+    for (const p of this.#peers.values()) this.#listener.add(p.session);
   }
 
   /**
@@ -212,11 +205,11 @@ export class Speaker {
    */
   acceptIncoming(connection: Connection): boolean {
     const entry = this.#peers.get(canonical(connection.remoteAddress));
-    if (!entry?.target) {
+    if (!entry) {
       connection.destroy();
       return false;
     }
-    entry.target.acceptIncoming(connection);
+    entry.session.acceptIncoming(connection);
     return true;
   }
 
@@ -267,15 +260,7 @@ export class Speaker {
     const local = this.options.asn;
     const importPolicy = compilePolicy(config.import, { field: `neighbor ${config.address} import`, localAs: local });
     const exportPolicy = compilePolicy(config.export, { field: `neighbor ${config.address} export`, localAs: local });
-    const links = new Set<FastConnection>();
-    const opened = (c: FastConnection): void => {
-      links.add(c);
-    };
-    const closed = (c: FastConnection): void => {
-      links.delete(c);
-      if (entry.link === c) entry.link = null;
-    };
-    const connector = new FastConnector(this.options.connector ?? new NodeTcpConnector(), opened, closed);
+    const connector = this.options.connector ?? new NodeTcpConnector();
     const session = new Session(this.#sessionConfig(config), { clock: this.#clock, connector });
     const entry: PeerEntry = {
       config,
@@ -296,15 +281,11 @@ export class Speaker {
       eorPending: false,
       eorSeen: new Set(),
       sending: false,
-      target: null,
-      links,
-      link: null,
     };
-    entry.target = fastTarget(session, opened, closed);
     const sub = session.events$.subscribe((e) => this.#onEvent(entry, e));
     entry.unsubscribe = () => sub.unsubscribe();
     this.#peers.set(addr, entry);
-    this.#listener?.add(entry.target);
+    this.#listener?.add(session);
     const rrBefore = this.localSpeaker.routeReflector;
     session.start();
     if (config.routeReflectorClient && !rrBefore) this.#rebuildExporters();
@@ -360,7 +341,7 @@ export class Speaker {
 
   async #removePeer(addr: string, entry: PeerEntry): Promise<void> {
     this.#peers.delete(addr);
-    if (entry.target) this.#listener?.remove(entry.target);
+    this.#listener?.remove(entry.session);
     entry.session.automaticStop(3); // Cease / Peer De-configured
     await entry.session.close().catch(() => {});
     entry.unsubscribe();
@@ -374,10 +355,7 @@ export class Speaker {
     entry.staleTimer = null;
     entry.out?.close();
     entry.out = null;
-    if (entry.ribPeer) {
-      const rp = entry.ribPeer;
-      this.#pinned(rp, () => this.rib.removePeer(rp));
-    }
+    if (entry.ribPeer) this.rib.removePeer(entry.ribPeer);
     entry.ribPeer = null;
     entry.importer = null;
     entry.rejected.clear();
@@ -404,6 +382,7 @@ export class Speaker {
       passive: c.passive ?? false,
       holdTime: c.holdTime ?? 90,
       families,
+      fastUpdates: true,
       capabilities: { routeRefresh: true, enhancedRouteRefresh: false, extendedMessage: false },
       ...(c.gracefulRestart
         ? {
@@ -445,8 +424,8 @@ export class Speaker {
         case 'down':
           this.#onDown(entry, e.retainStale, e.negotiated);
           break;
-        case 'update':
-          this.#onUpdate(entry, e.update);
+        case 'fastUpdate':
+          this.#onFastUpdate(entry, e.update);
           break;
         case 'endOfRib':
           this.#onEndOfRib(entry, e.family);
@@ -472,13 +451,6 @@ export class Speaker {
     entry.negotiated = n;
     entry.lastError = null;
     entry.eorSeen = new Set();
-    entry.link = null;
-    for (const c of entry.links) {
-      if (c.localPort === n.localPort && c.remotePort === n.remotePort) {
-        c.fast = { codec: n.codec, onUpdate: (u) => this.#onFastUpdate(entry, u) };
-        entry.link = c;
-      }
-    }
     let peer = entry.ribPeer;
     const type = n.peerAs === this.options.asn ? 'ibgp' : 'ebgp';
     if (peer && (peer.routerId !== n.peerId || peer.asn !== n.peerAs)) {
@@ -492,8 +464,7 @@ export class Speaker {
       const pgr = n.peerGracefulRestart;
       const kept = new Set((pgr?.families ?? []).filter((f) => f.forwarding).map((f) => f.family));
       if (!pgr || kept.size === 0) {
-        const rp = peer;
-        this.#pinned(rp, () => this.rib.sweepStale(rp));
+        this.rib.sweepStale(peer);
         entry.awaitingEor = null;
       } else {
         entry.awaitingEor = new Set(n.families);
@@ -524,7 +495,7 @@ export class Speaker {
     const peer = entry.ribPeer;
     if (!peer) return;
     this.#log('info', `neighbor ${entry.config.address}: sweeping stale routes (${why})`);
-    this.#pinned(peer, () => this.rib.sweepStale(peer));
+    this.rib.sweepStale(peer);
     if (!entry.negotiated) {
       // still down: forget the peer
       this.#dropRoutes(entry);
@@ -533,8 +504,6 @@ export class Speaker {
 
   #onDown(entry: PeerEntry, retainStale: boolean, n: NegotiatedSession): void {
     entry.negotiated = null;
-    if (entry.link) entry.link.fast = null;
-    entry.link = null;
     entry.out?.close();
     entry.out = null;
     entry.eorPending = false;
@@ -583,91 +552,6 @@ export class Speaker {
     if (w.size === 0) {
       if (entry.staleTimer) this.#clock.clearTimeout(entry.staleTimer);
       this.#sweep(entry, 'End-of-RIB received');
-    }
-  }
-
-  #onUpdate(entry: PeerEntry, d: Exclude<DecodeResult, { kind: 'ignored' }>): void {
-    const peer = entry.ribPeer;
-    if (!peer || d.message.type !== 2) return;
-    const m = d.message as UpdateMessage;
-    const withdrawAll = d.kind === 'treat-as-withdraw';
-    if (d.kind === 'message' && d.warnings.length > 0)
-      this.#log('debug', `neighbor ${entry.config.address}: ${d.warnings.join('; ')}`);
-    if (withdrawAll) this.#log('warn', `neighbor ${entry.config.address}: treat-as-withdraw: ${d.reason}`);
-    // IPv4 in the body
-    const w4 = m.withdrawn.map((n) => keyOfNlri(n.prefix));
-    const a4 = m.nlri.map((n) => keyOfNlri(n.prefix));
-    if (withdrawAll) this.#apply(entry, peer, null, [], [...w4, ...a4]);
-    else this.#apply(entry, peer, m.attributes, a4, w4);
-    // MP
-    if (m.mpUnreach)
-      this.#apply(
-        entry,
-        peer,
-        null,
-        [],
-        m.mpUnreach.withdrawn.map((n) => keyOfNlri(n.prefix)),
-      );
-    if (m.mpReach) {
-      const keys = m.mpReach.nlri.map((n) => keyOfNlri(n.prefix));
-      if (withdrawAll) this.#apply(entry, peer, null, [], keys);
-      else {
-        const { nextHop: _v4, ...rest } = m.attributes;
-        this.#apply(entry, peer, { ...rest, nextHop: m.mpReach.nextHop }, keys, []);
-      }
-    }
-  }
-
-  /**
-   * Loc-RIB update. While someone watches bestRoutes$, the slots of withdrawn prefixes are pinned
-   * for the duration, so the change listener can still name a prefix whose last route went away
-   * (the RIB releases a slot before it reports the change).
-   */
-  #ribUpdate(
-    peer: RibPeer,
-    attrs: PathAttributes | null,
-    announced: ArrayLike<PrefixKey>,
-    withdrawn: ArrayLike<PrefixKey>,
-  ): void {
-    if (!this.#best.observed || withdrawn.length === 0) {
-      this.rib.applyUpdate(peer, attrs, announced, withdrawn);
-      return;
-    }
-    const prefixes = this.rib.prefixes;
-    const pinned: number[] = [];
-    for (let i = 0; i < withdrawn.length; i++) {
-      const slot = prefixes.find(withdrawn[i]!);
-      if (slot >= 0) {
-        prefixes.ref(slot);
-        pinned.push(slot);
-      }
-    }
-    try {
-      this.rib.applyUpdate(peer, attrs, announced, withdrawn);
-    } finally {
-      for (const slot of pinned) prefixes.unref(slot);
-    }
-  }
-
-  /** Runs a peer-wide RIB operation with the peer's prefixes pinned (see #ribUpdate). */
-  #pinned(peer: RibPeer, fn: () => void): void {
-    if (!this.#best.observed) {
-      fn();
-      return;
-    }
-    const prefixes = this.rib.prefixes;
-    const pinned: number[] = [];
-    for (const r of this.rib.routesOf(peer)) {
-      const slot = prefixes.find(r.key);
-      if (slot >= 0) {
-        prefixes.ref(slot);
-        pinned.push(slot);
-      }
-    }
-    try {
-      fn();
-    } finally {
-      for (const slot of pinned) prefixes.unref(slot);
     }
   }
 
@@ -724,22 +608,22 @@ export class Speaker {
     const rej = entry.rejected;
     if (rej.size > 0) for (let i = 0; i < withdrawn.length; i++) rej.delete(withdrawn[i]!);
     if (announced.length === 0) {
-      if (withdrawn.length > 0) this.#ribUpdate(peer, null, [], withdrawn);
+      if (withdrawn.length > 0) this.rib.applyUpdate(peer, null, [], withdrawn);
       return;
     }
     const imp = entry.importer;
     if (!imp || !attrs) {
-      this.#ribUpdate(peer, attrs, announced, withdrawn);
+      this.rib.applyUpdate(peer, attrs, announced, withdrawn);
       return;
     }
     if (!imp.prefixDependent) {
       const r = imp.importRoute(attrs, announced[0]!);
       if (r) {
         if (rej.size > 0) for (let i = 0; i < announced.length; i++) rej.delete(announced[i]!);
-        this.#ribUpdate(peer, r, announced, withdrawn);
+        this.rib.applyUpdate(peer, r, announced, withdrawn);
       } else {
         for (let i = 0; i < announced.length; i++) rej.add(announced[i]!);
-        this.#ribUpdate(peer, null, [], [...Array.from(withdrawn), ...Array.from(announced)]);
+        this.rib.applyUpdate(peer, null, [], [...Array.from(withdrawn), ...Array.from(announced)]);
       }
       return;
     }
@@ -761,8 +645,8 @@ export class Speaker {
       }
       g.push(k);
     }
-    this.#ribUpdate(peer, null, [], [...Array.from(withdrawn), ...rejected]);
-    for (const [a, keys] of groups) this.#ribUpdate(peer, a, keys, []);
+    this.rib.applyUpdate(peer, null, [], [...Array.from(withdrawn), ...rejected]);
+    for (const [a, keys] of groups) this.rib.applyUpdate(peer, a, keys, []);
   }
 
   #exporter(entry: PeerEntry, peer: RibPeer, n: NegotiatedSession) {
@@ -801,19 +685,10 @@ export class Speaker {
       const batches = out.takeBatches();
       const eor = entry.eorPending;
       entry.eorPending = false;
-      const link = entry.link;
-      let done: Promise<void>;
-      if (link) {
-        const frames = encodeBatches(batches, n.codec);
-        if (eor) for (const f of n.families) frames.push(endOfRibFrame(f, n.codec));
-        if (frames.length === 0) continue;
-        done = writeFrames(link, frames);
-      } else {
-        const msgs: UpdateMessage[] = toUpdateMessages(batches, n.codec);
-        if (eor) for (const f of n.families) msgs.push(endOfRibMessage(f));
-        if (msgs.length === 0) continue;
-        done = entry.session.send(msgs);
-      }
+      const frames = encodeBatches(batches, n.codec);
+      if (eor) for (const f of n.families) frames.push(endOfRibFrame(f, n.codec));
+      if (frames.length === 0) continue;
+      const done = entry.session.sendFrames(frames);
       entry.sending = true;
       done.then(
         () => {
@@ -852,8 +727,8 @@ export class Speaker {
       g.keys.push(k);
     }
     this.#advertised = next;
-    if (withdrawn.length > 0) this.#ribUpdate(this.#local, null, [], withdrawn);
-    for (const g of groups.values()) this.#ribUpdate(this.#local, g.attrs, g.keys, []);
+    if (withdrawn.length > 0) this.rib.applyUpdate(this.#local, null, [], withdrawn);
+    for (const g of groups.values()) this.rib.applyUpdate(this.#local, g.attrs, g.keys, []);
   }
 
   // ---- snapshots ----
@@ -914,12 +789,8 @@ export class Speaker {
   #describeChanges(slots: readonly number[]): BestRouteChange[] {
     const out: BestRouteChange[] = [];
     for (const slot of slots) {
-      let key: PrefixKey;
-      try {
-        key = this.rib.keyOf(slot);
-      } catch {
-        continue;
-      }
+      // the RIB releases a slot only after its listeners ran, so every changed slot has its key
+      const key = this.rib.keyOf(slot);
       const b = this.rib.bestAt(slot);
       out.push({
         prefix: formatPrefixKey(key),
@@ -976,18 +847,6 @@ function parsePrefixKeyFromBytes(addr: Uint8Array, length: number): string {
     s += HEX[i & 1 ? b & 15 : b >> 4];
   }
   return `${s}/${length}`;
-}
-
-async function writeFrames(link: FastConnection, frames: readonly Uint8Array[]): Promise<void> {
-  for (const f of frames) {
-    if (link.fast === null) throw new Error('session went down');
-    if (!link.write(f)) await link.drain();
-  }
-}
-
-function endOfRibMessage(family: Family): UpdateMessage {
-  if (family === 'ipv4-unicast') return { type: 2, withdrawn: [], attributes: {}, nlri: [] };
-  return { type: 2, withdrawn: [], attributes: {}, mpUnreach: { family, withdrawn: [] }, nlri: [] };
 }
 
 function describeError(e: SessionError): string {

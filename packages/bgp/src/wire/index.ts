@@ -75,6 +75,7 @@ export {
   encodeWithdrawals,
   endOfRib,
   type FastUpdate,
+  fastUpdateEndOfRib,
   isEndOfRib,
   type UpdateNextHop,
 } from './update.js';

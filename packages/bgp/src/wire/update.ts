@@ -263,6 +263,15 @@ export function decodeUpdateFast(frame: Uint8Array, opts: SessionCodecOptions): 
   return new FastUpdateResult(frame, l.attrStart, l.attrEnd, w, n, a, reason);
 }
 
+/** The family whose End-of-RIB a FastUpdate is, or undefined (same rule as isEndOfRib). */
+export function fastUpdateEndOfRib(u: FastUpdate): Family | undefined {
+  if (u.kind !== 'update' || u.withdrawn.length !== 0 || u.nlri.length !== 0 || u.mpReach !== undefined)
+    return undefined;
+  for (const _ in u.attributes) return undefined;
+  if (u.mpUnreach === undefined) return IPV4;
+  return u.mpUnreach.withdrawn.length === 0 ? u.mpUnreach.family : undefined;
+}
+
 // ---- encode ----
 
 function mpUnreachValue(u: MpUnreach, opts: SessionCodecOptions): Uint8Array {

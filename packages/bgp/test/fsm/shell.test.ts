@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { OpenMessage, UpdateMessage } from '../../src/wire/index.js';
-import { encodeShutdownCommunication, endOfRib } from '../../src/wire/index.js';
+import { DEFAULT_CODEC_OPTIONS, encodeMessage, encodeShutdownCommunication, endOfRib } from '../../src/wire/index.js';
 import { BASE, FakePeer, flush, hex, notificationBytes, peerOpen, Rig } from './harness.js';
 
 const UPDATE: UpdateMessage = {
@@ -467,5 +467,130 @@ describe('session config', () => {
     rig.session.start();
     expect(rig.connector.pending?.options).toMatchObject({ ttl: 255, minTtl: 255 });
     expect(BASE.peerAs).not.toBe(BASE.localAs);
+  });
+});
+
+describe('session shell: fast UPDATEs and pre-encoded frames', () => {
+  const TAW: UpdateMessage = {
+    // ORIGIN with a bad value: RFC 7606 treat-as-withdraw
+    type: 2,
+    withdrawn: [],
+    attributes: { origin: 0, asPath: [{ type: 2, asns: [65002] }], nextHop: '192.0.2.2' },
+    nlri: [{ prefix: { family: 'ipv4-unicast', addr: 0x0af40000, length: 26 } }],
+  };
+
+  it('delivers fastUpdate events (packed IPv4 keys), End-of-RIB, treat-as-withdraw; no update events', async () => {
+    const rig = new Rig({ fastUpdates: true });
+    const peer = await rig.establish();
+    peer.send(UPDATE);
+    peer.send({ ...UPDATE, withdrawn: UPDATE.nlri, nlri: [], attributes: {} });
+    peer.send(endOfRib('ipv4-unicast'));
+    // the same UPDATE with ORIGIN 7 (bytes patched): treat-as-withdraw, session stays up
+    const bad = encodeMessage(TAW, peer.codec);
+    const at = Buffer.from(bad).indexOf(Buffer.from([0x40, 1, 1, 0]));
+    bad[at + 3] = 7;
+    peer.sendRaw(bad);
+    await flush();
+    const got = rig.events.filter((e) => ['update', 'fastUpdate', 'endOfRib'].includes(e.type));
+    expect(got.map((e) => e.type)).toEqual(['fastUpdate', 'fastUpdate', 'endOfRib', 'fastUpdate']);
+    const [a, w, , t] = got;
+    expect(a?.type === 'fastUpdate' && a.update).toMatchObject({
+      kind: 'update',
+      nlri: [0x0af40000 * 64 + 26],
+      withdrawn: [],
+      attributes: UPDATE.attributes,
+    });
+    expect(w?.type === 'fastUpdate' && w.update).toMatchObject({
+      kind: 'update',
+      nlri: [],
+      withdrawn: [0x0af40000 * 64 + 26],
+    });
+    expect(t?.type === 'fastUpdate' && t.update).toMatchObject({
+      kind: 'treat-as-withdraw',
+      nlri: [0x0af40000 * 64 + 26],
+    });
+    expect(rig.session.state).toBe('Established');
+  });
+
+  it('a malformed UPDATE in fast mode sends the same NOTIFICATION as the full decoder', async () => {
+    for (const fastUpdates of [false, true]) {
+      const rig = new Rig({ fastUpdates });
+      const peer = await rig.establish();
+      // mandatory-attribute flags wrong (ORIGIN marked optional): Attribute Flags Error 3/4
+      const bad = encodeMessage(UPDATE, peer.codec);
+      const at = Buffer.from(bad).indexOf(Buffer.from([0x40, 1, 1, 0]));
+      bad[at] = 0xc0;
+      peer.sendRaw(bad);
+      // withdrawn-routes length past the end: Malformed Attribute List 3/1
+      peer.sendRaw(Uint8Array.from([...new Uint8Array(16).fill(0xff), 0, 23, 2, 0, 200, 0, 0]));
+      await flush();
+      const n = peer.messages.find((m) => m.type === 3);
+      expect({ fastUpdates, n }).toMatchObject({ fastUpdates, n: { type: 3, code: 3 } });
+      expect(rig.session.state).toBe('Idle');
+    }
+  });
+
+  it('fast UPDATEs restart the hold timer', async () => {
+    const rig = new Rig({ fastUpdates: true });
+    const peer = await rig.establish(peerOpen({ holdTime: 30 }));
+    for (let i = 0; i < 5; i++) {
+      await rig.advance(20_000);
+      peer.send(UPDATE);
+      await flush();
+    }
+    expect(rig.session.state).toBe('Established');
+    await rig.advance(30_000);
+    expect(rig.session.state).toBe('Idle');
+  });
+
+  it('sendFrames writes the frames in order and restarts the keepalive timer', async () => {
+    const rig = new Rig();
+    const peer = await rig.establish(peerOpen({ holdTime: 30 }));
+    const keepalives = () => peer.messages.filter((m) => m.type === 4).length;
+    await rig.advance(9_000);
+    const k0 = keepalives();
+    const frames = [encodeMessage(UPDATE, peer.codec), encodeMessage(endOfRib('ipv4-unicast'), peer.codec)];
+    await rig.session.sendFrames(frames);
+    await flush();
+    expect(peer.messages.slice(-2)).toMatchObject([{ type: 2, nlri: UPDATE.nlri }, endOfRib('ipv4-unicast')]);
+    // the keepalive due at 10 s was pushed to 9 + 10 s
+    await rig.advance(9_999);
+    expect(keepalives()).toBe(k0);
+    await rig.advance(1);
+    expect(keepalives()).toBe(k0 + 1);
+    expect(() => rig.session.sendFrames([encodeMessage({ type: 4 }, peer.codec)])).toThrow(/whole UPDATE/);
+  });
+
+  it('sendFrames refuses when not Established, waits for drain, and stops when the session goes down', async () => {
+    const idle = new Rig();
+    await expect(idle.session.sendFrames([encodeMessage(UPDATE, DEFAULT_CODEC_OPTIONS)])).rejects.toThrow(
+      /not Established/,
+    );
+    const rig = new Rig();
+    rig.session.start();
+    const peer = new FakePeer(rig.connector.pending!.accept(4096));
+    await flush();
+    peer.send(peerOpen());
+    peer.send({ type: 4 });
+    await flush();
+    peer.codec = { ...DEFAULT_CODEC_OPTIONS, fourOctetAs: true };
+    const frame = encodeMessage(UPDATE, peer.codec);
+    peer.conn.pause();
+    let done = false;
+    const p = rig.session.sendFrames(Array.from({ length: 500 }, () => frame)).then(() => {
+      done = true;
+    });
+    await flush();
+    expect(done).toBe(false);
+    peer.conn.resume();
+    await p;
+    expect(peer.messages.filter((m) => m.type === 2)).toHaveLength(500);
+    // blocked again, then the session drops: the rest is never written
+    peer.conn.pause();
+    const q = rig.session.sendFrames(Array.from({ length: 500 }, () => frame));
+    await flush();
+    rig.session.automaticStop(2);
+    peer.conn.resume();
+    await expect(q).rejects.toThrow(/not Established/);
   });
 });

@@ -1,8 +1,7 @@
 // The bulk path's encoder against the codec's decoder: every prefix comes back, frames fit.
 import { describe, expect, it } from 'vitest';
 import { AttrSetRegistry, type OutBatch } from '../../src/rib/index.js';
-import { encodeBatches } from '../../src/speaker/fastpath.js';
-import { keyToNlri } from '../../src/speaker/packing.js';
+import { encodeBatches, keyToNlri } from '../../src/speaker/packing.js';
 import { decodeMessage, type SessionCodecOptions, type UpdateMessage } from '../../src/wire/index.js';
 
 const codec: SessionCodecOptions = {
