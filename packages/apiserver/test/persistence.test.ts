@@ -76,12 +76,16 @@ describe('persistence', () => {
       );
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+        });
         child.stdout.on('data', (d: Buffer) => {
           out += d.toString();
           const m = /listening on (\S+)/.exec(out);
           if (m?.[1]) resolve(m[1]);
         });
-        child.on('exit', (code) => reject(new Error(`tortie-apiserver exited ${code}`)));
+        child.on('exit', (code) => reject(new Error(`tortie-apiserver exited ${code}: ${err}${out}`)));
       });
       return { child, url };
     };
