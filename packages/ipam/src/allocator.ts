@@ -110,6 +110,13 @@ interface Taken {
 interface HandleCache {
   known: boolean;
   current: Versioned<IPAMHandleSpec> | undefined;
+  /** Absent only by assumption (never read): a create that finds it is {@link HandleExists}. */
+  assumedNew: boolean;
+}
+
+/** Internal: an allocation that assumed a new handle found it existing before taking anything. */
+class HandleExists extends Error {
+  override readonly name = 'HandleExists';
 }
 
 /** Outcome of one request of {@link BlockAllocator.allocateMany}. */
@@ -240,29 +247,45 @@ export class BlockAllocator implements Ipam {
       if (!Number.isInteger(req[f]) || req[f] < 0) throw new ValidationError(f, 'must be a non-negative integer');
     }
     return this.#handleLocks.run(req.handle, async () => {
-      const [ctx, h] = await Promise.all([
-        this.#context(req.node),
-        this.store.handles.get(handleObjectName(req.handle)),
-      ]);
-      // the handle as read: the first write to it needs no second read (a conflict re-reads)
-      const cache: HandleCache = { known: true, current: h };
-      const existing = await this.#addressesOf(req.handle, h, ctx.pools);
-      const newly: AllocatedAddress[] = [];
       try {
-        for (const family of [4, 6] as const) {
-          const want = family === 4 ? req.ipv4 : req.ipv6;
-          const need = want - existing.filter((a) => a.family === family).length;
-          if (need > 0) newly.push(...(await this.#allocateFamily(req, family, need, ctx, cache)));
-        }
+        return await this.#allocateLocked(req, true);
       } catch (e) {
-        // All or nothing: a dual-stack request that gets IPv4 but no IPv6 gives the IPv4 back.
-        await this.#releaseAddresses(req.handle, newly);
-        // Leave no empty handle behind (the CNI's DEL may never come for a failed ADD).
-        await this.#deleteHandleIfEmpty(req.handle);
-        throw e;
+        if (!(e instanceof HandleExists)) throw e;
+        return this.#allocateLocked(req, false);
       }
-      return { handle: req.handle, addresses: [...existing, ...newly] };
     });
+  }
+
+  /**
+   * The allocation under the handle's lock. `assumeNew`: the handle is not read first but created
+   * with the first block's count (one API request instead of two for a new pod, the common case);
+   * if it exists after all, the create fails before anything was taken and {@link HandleExists}
+   * sends the caller round again the careful way, reading the handle and what it holds.
+   */
+  async #allocateLocked(req: AllocationRequest, assumeNew: boolean): Promise<Allocation> {
+    const [ctx, h] = await Promise.all([
+      this.#context(req.node),
+      assumeNew ? undefined : this.store.handles.get(handleObjectName(req.handle)),
+    ]);
+    // the handle as read (or assumed absent): the first write to it needs no read; a conflict re-reads
+    const cache: HandleCache = { known: true, current: h, assumedNew: assumeNew };
+    const existing = await this.#addressesOf(req.handle, h, ctx.pools);
+    const newly: AllocatedAddress[] = [];
+    try {
+      for (const family of [4, 6] as const) {
+        const want = family === 4 ? req.ipv4 : req.ipv6;
+        const need = want - existing.filter((a) => a.family === family).length;
+        if (need > 0) newly.push(...(await this.#allocateFamily(req, family, need, ctx, cache)));
+      }
+    } catch (e) {
+      if (e instanceof HandleExists) throw e; // nothing taken, nothing written
+      // All or nothing: a dual-stack request that gets IPv4 but no IPv6 gives the IPv4 back.
+      await this.#releaseAddresses(req.handle, newly);
+      // Leave no empty handle behind (the CNI's DEL may never come for a failed ADD).
+      await this.#deleteHandleIfEmpty(req.handle);
+      throw e;
+    }
+    return { handle: req.handle, addresses: [...existing, ...newly] };
   }
 
   /**
@@ -457,13 +480,16 @@ export class BlockAllocator implements Ipam {
       const useCache = cache?.known === true && attempt === 0 && (cache.current !== undefined || delta > 0);
       const cur = useCache ? cache.current : await this.store.handles.get(name);
       if (cache) cache.known = false;
+      // assumed new and found after all (say after a failed create): what it holds is unknown here
+      if (cur && cache?.assumedNew) throw new HandleExists(name);
       let written: Versioned<IPAMHandleSpec> | undefined;
       if (!cur) {
         if (delta < 0) return;
         try {
           written = await this.store.handles.create(name, { handleID: handle, block: { [cidr]: delta } });
         } catch (e) {
-          if (e instanceof AlreadyExistsError) throw new ConflictError('IPAMHandle', name);
+          if (e instanceof AlreadyExistsError)
+            throw cache?.assumedNew ? new HandleExists(name) : new ConflictError('IPAMHandle', name);
           throw e;
         }
       } else {
@@ -476,6 +502,7 @@ export class BlockAllocator implements Ipam {
       if (cache) {
         cache.known = true;
         cache.current = written;
+        cache.assumedNew = false; // created by us: the assumption held
       }
     });
   }

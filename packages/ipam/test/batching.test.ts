@@ -161,6 +161,22 @@ describe('BlockAllocator group commit (in memory)', () => {
     expect((await ipam.handles()).map((h) => h.handle)).toEqual(['first']);
   });
 
+  it('a new handle is created without a read first, yet a retried allocation under write faults gets the same address', async () => {
+    const store = new MemoryStore();
+    const ipam = new BlockAllocator(store, { retry: { maxAttempts: 40 } });
+    await ipam.createPool(DEFAULT_POOL);
+    for (let k = 0; k < 64; k++) {
+      const r = req(`h${k}`, 'n1');
+      store.failNextWrites(k % 4);
+      const a = await ipam.allocate(r);
+      store.failNextWrites((k >> 2) % 4);
+      expect(await ipam.allocate(r), `h${k}`).toEqual(a);
+    }
+    expect(store.injected).toBeGreaterThan(100);
+    expect((await consistent(ipam)).allocated).toBe(64);
+    expect(new Set((await ipam.handles()).flatMap((h) => h.addresses)).size).toBe(64);
+  });
+
   it('a batch larger than the node can hold: those that fit succeed, the rest fail and leave nothing', async () => {
     const ipam = new BlockAllocator(new MemoryStore());
     await ipam.createPool({ name: 'tiny', spec: { cidr: '10.9.0.0/28', blockSize: 28 } });
