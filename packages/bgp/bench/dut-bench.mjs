@@ -18,13 +18,15 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const TESTER = join(here, 'dut-tester.mjs');
-const BGPD = join(here, '../dist/daemon/main.js');
+const BGPD_DEFAULT = join(here, '../dist/daemon/main.js');
 
 const opts = {};
 for (let i = 2; i < process.argv.length; i += 2) opts[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const SIZES = (opts.n ?? '100000,1000000').split(',').map(Number);
 const DUTS = (opts.duts ?? 'tortie,bird').split(',');
 const RUNS = Number(opts.runs ?? 1);
+// --bgpd PATH: another build of tortie-bgpd (A/B comparisons); results are then not recorded
+const BGPD = opts.bgpd ?? BGPD_DEFAULT;
 
 if (process.getuid?.() !== 0) {
   console.error('dut-bench: needs root (network namespaces)');
@@ -222,7 +224,7 @@ const out = {
 };
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 // a profiling run or a partial one (one DUT) does not replace the recorded results
-if (!opts['cpu-prof'] && DUTS.includes('tortie') && DUTS.includes('bird'))
+if (!opts['cpu-prof'] && !opts.bgpd && DUTS.includes('tortie') && DUTS.includes('bird'))
   writeFileSync(join(root, 'bench/results/bgp.json'), `${JSON.stringify({ bench: 'bgp-dut', ...out }, null, 2)}\n`);
 else console.error('(partial or profiling run: bench/results/bgp.json left as it was)');
 

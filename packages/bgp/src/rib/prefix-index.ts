@@ -1,33 +1,49 @@
 // Prefix key -> dense slot number. Every per-prefix datum of the RIBs lives in typed arrays indexed
 // by slot, so a prefix costs a few bytes per table and no JS object. IPv4 keys sit in an
-// open-addressing hash table (linear probing, backward-shift deletion) over typed arrays; IPv6 keys
+// open-addressing hash table (linear probing, tombstones purged by rehashing) over typed arrays; IPv6 keys
 // in a Map. Slots are reference counted by their users (Loc-RIB candidates, Adj-RIB-Out entries,
 // pending queues) and recycled when the count drops to zero.
 
 import type { PrefixKey } from './prefix.js';
 
 const EMPTY = -1;
+/** A deleted bucket: probes go on past it, inserts reuse it. Its low 6 bits (62) match no length. */
+const TOMB = -2;
 /** Slot capacity below which slots grow fourfold instead of twofold. */
 const GROW_FAST_BELOW = 1 << 18;
 
-function hashV4(key: number): number {
-  let h = Math.imul((key >>> 0) ^ Math.imul((key / 4294967296) | 0, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0xc2b2ae35);
+/** Most slots: a bucket packs slot * 64 + prefix length into one Int32. */
+const MAX_SLOTS = 1 << 25;
+
+/**
+ * Home bucket (before masking) of an IPv4 prefix (address as int32 or uint32, length 0..32). Runs
+ * of 16 prefixes of one length that are adjacent in address space (network numbers n..n+15 with
+ * the same n >> 4) get adjacent buckets from one hashed base: a feed in address order (as routers
+ * send their tables) touches one cache line and page per run instead of one per prefix; scattered
+ * prefixes hash as well as with a plain hash (murmur3's finalizer on the run number and length).
+ */
+function homeV4(addr: number, len: number): number {
+  const n = len === 0 ? 0 : addr >>> (32 - len);
+  let h = (n >>> 4) ^ Math.imul(len + 1, 0x9e3779b1);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h + (n & 15);
 }
 
 export class PrefixIndex {
   /**
-   * Hash table, two Int32 per bucket: the slot number (EMPTY when free) and the key's full 32-bit
-   * hash. Probing compares hashes in the table itself and reads the key array only on a hash
-   * match; deletion and rehashing never read keys (a bucket's home comes from its stored hash).
+   * Hash table, two Int32 per bucket: slot * 64 + prefix length (EMPTY when free) and the prefix
+   * address. The whole key is in the bucket, so a lookup touches one cache line and never the
+   * per-slot key array; deletion and rehashing recompute homes from the bucket alone.
    */
   private table: Int32Array;
   /** Bucket count - 1 (bucket i lives at table[2i], table[2i + 1]). */
   private mask: number;
   private v4Count = 0;
+  private tombs = 0;
   private readonly v6 = new Map<string, number>();
 
   /** Per slot: the IPv4 key (NaN for an IPv6 slot or a free slot). */
@@ -69,12 +85,13 @@ export class PrefixIndex {
     if (typeof key === 'string') return this.v6.get(key) ?? -1;
     const table = this.table;
     const mask = this.mask;
-    const h = hashV4(key);
-    let i = h & mask;
+    const len = key % 64;
+    const addr = ((key - len) / 64) | 0;
+    let i = homeV4(addr, len) & mask;
     for (;;) {
-      const s = table[2 * i]!;
-      if (s === EMPTY) return -1;
-      if (table[2 * i + 1] === h && this.keyNum[s] === key) return s;
+      const t = table[2 * i]!;
+      if (t === EMPTY) return -1;
+      if (table[2 * i + 1] === addr && (t & 63) === len) return t >> 6;
       i = (i + 1) & mask;
     }
   }
@@ -91,25 +108,37 @@ export class PrefixIndex {
     }
     let table = this.table;
     let mask = this.mask;
-    const h = hashV4(key);
+    const len = key % 64;
+    const addr = ((key - len) / 64) | 0;
+    const h = homeV4(addr, len);
     let i = h & mask;
+    let tomb = -1;
     for (;;) {
-      const s = table[2 * i]!;
-      if (s === EMPTY) break;
-      if (table[2 * i + 1] === h && this.keyNum[s] === key) return s;
+      const t = table[2 * i]!;
+      if (t === EMPTY) break;
+      if (table[2 * i + 1] === addr && (t & 63) === len) return t >> 6;
+      if (t === TOMB && tomb < 0) tomb = i;
       i = (i + 1) & mask;
     }
     const slot = this.allocSlot();
+    if (slot >= MAX_SLOTS) {
+      this.freeList.push(slot);
+      throw new RangeError(`prefix index full: more than ${MAX_SLOTS} prefixes`);
+    }
     this.keyNum[slot] = key;
-    if ((this.v4Count + 1) * 2 > mask + 1) {
-      this.rehash((mask + 1) * 2);
+    if (tomb >= 0) {
+      i = tomb;
+      this.tombs--;
+    } else if ((this.v4Count + 1) * 2 > mask + 1 || (this.v4Count + this.tombs + 1) * 4 > (mask + 1) * 3) {
+      // at half full grow; when tombstones crowd the table, rebuild it at the same size
+      this.rehash((this.v4Count + 1) * 2 > mask + 1 ? (mask + 1) * 2 : mask + 1);
       table = this.table;
       mask = this.mask;
       i = h & mask;
       while (table[2 * i] !== EMPTY) i = (i + 1) & mask;
     }
-    table[2 * i] = slot;
-    table[2 * i + 1] = h;
+    table[2 * i] = slot * 64 + len;
+    table[2 * i + 1] = addr;
     this.v4Count++;
     return slot;
   }
@@ -185,22 +214,23 @@ export class PrefixIndex {
     const mask = buckets - 1;
     const old = this.table;
     for (let j = 0; j < old.length; j += 2) {
-      const s = old[j]!;
-      if (s === EMPTY) continue;
-      const h = old[j + 1]!;
-      let i = h & mask;
+      const t = old[j]!;
+      if (t < 0) continue; // empty or deleted
+      const addr = old[j + 1]!;
+      let i = homeV4(addr, t & 63) & mask;
       while (table[2 * i] !== EMPTY) i = (i + 1) & mask;
-      table[2 * i] = s;
-      table[2 * i + 1] = h;
+      table[2 * i] = t;
+      table[2 * i + 1] = addr;
     }
     this.table = table;
     this.mask = mask;
+    this.tombs = 0;
   }
 
   private release(slot: number): void {
     const n = this.keyNum[slot]!;
     if (!Number.isNaN(n)) {
-      this.deleteV4(n, slot);
+      this.deleteV4(n);
       this.keyNum[slot] = Number.NaN;
     } else {
       const s = this.keyStr.get(slot);
@@ -212,34 +242,31 @@ export class PrefixIndex {
     this.freeList.push(slot);
   }
 
-  private deleteV4(key: number, slot: number): void {
+  private deleteV4(key: number): void {
     const table = this.table;
     const mask = this.mask;
-    let i = hashV4(key) & mask;
+    const len = key % 64;
+    const addr = ((key - len) / 64) | 0;
+    let i = homeV4(addr, len) & mask;
     for (;;) {
-      const s = table[2 * i]!;
-      if (s === EMPTY) return;
-      if (s === slot) break;
+      const t = table[2 * i]!;
+      if (t === EMPTY) return;
+      if (table[2 * i + 1] === addr && (t & 63) === len) break;
       i = (i + 1) & mask;
     }
-    // backward-shift deletion keeps probe sequences intact without tombstones; a bucket's home
-    // comes from the hash stored beside it, so no key is read
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const s = table[2 * j]!;
-      if (s === EMPTY) break;
-      const h = table[2 * j + 1]!;
-      const home = h & mask;
-      // move s into the hole at i when its home is not cyclically in (i, j]
-      if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        table[2 * i] = s;
-        table[2 * i + 1] = h;
-        i = j;
-      }
+    // a tombstone keeps the probe sequences through this bucket intact; when the next bucket is
+    // empty no sequence runs through it, so it and the tombstones before it become empty
+    this.v4Count--;
+    if (table[2 * ((i + 1) & mask)] !== EMPTY) {
+      table[2 * i] = TOMB;
+      this.tombs++;
+      return;
     }
     table[2 * i] = EMPTY;
-    this.v4Count--;
+    for (let j = (i - 1) & mask; table[2 * j] === TOMB; j = (j - 1) & mask) {
+      table[2 * j] = EMPTY;
+      this.tombs--;
+    }
   }
 }
 

@@ -309,6 +309,42 @@ describe('graceful restart', () => {
   });
 });
 
+describe('PrefixIndex under churn', () => {
+  it('finds every live key through runs of adjacent prefixes, deletions and rebuilds', () => {
+    const idx = new PrefixIndex(16);
+    const live = new Map<number, number>();
+    // adjacent /24s, /32s and nested /25s (runs share buckets), then churn
+    const keys: number[] = [];
+    for (let i = 0; i < 4000; i++) keys.push(v4Key(0x14000000 + i * 256, 24));
+    for (let i = 0; i < 2000; i++) keys.push(v4Key(0x0a000000 + i, 32));
+    for (let i = 0; i < 1000; i++) keys.push(v4Key(0x30000000 + i * 256, 25), v4Key(0x30000080 + i * 256, 25));
+    let x = 12345;
+    const rnd = () => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return x;
+    };
+    for (let round = 0; round < 6; round++) {
+      for (const k of keys) {
+        if (rnd() % 3 === 0) continue;
+        if (!live.has(k)) {
+          const s = idx.intern(k);
+          idx.ref(s);
+          live.set(k, s);
+        }
+      }
+      for (const k of keys) {
+        if (live.has(k) && rnd() % 4 !== 0) {
+          idx.unref(live.get(k)!);
+          live.delete(k);
+        }
+      }
+      expect(idx.size).toBe(live.size);
+      for (const k of keys) expect(idx.find(k)).toBe(live.get(k) ?? -1);
+      for (const [k, s] of live) expect(idx.keyOf(s)).toBe(k);
+    }
+  });
+});
+
 describe('change events and slot lifetime', () => {
   it('a listener can name a prefix whose last route went away (slot released after the event)', () => {
     const { rib, add } = ribWith();
