@@ -40,6 +40,17 @@ export interface AdjRibOutOptions {
 
 let nextConsumer = 1;
 
+/**
+ * An array for `n` elements written in index order: allocated at its size when small; large ones
+ * grow as they are written (V8 makes `new Array(n)` sparse above ~100k elements).
+ */
+function sized(n: number): number[] {
+  return n <= 65536 ? new Array(n) : [];
+}
+
+/** takeBatches' per-call outcome array, shared by all Adj-RIBs-Out (takeBatches is synchronous). */
+let outcomeScratch = new Int32Array(1024);
+
 export class AdjRibOut {
   readonly rib: LocRib;
   readonly peer: RibPeer;
@@ -160,17 +171,22 @@ export class AdjRibOut {
     const queue = this.queue;
     const ql = this.queueLength;
     this.queueLength = 0;
-    const groups4 = new Map<number, number[]>();
+    // pass 1 decides per queued slot and records the outcome here: -1 nothing to send, 0 an IPv4
+    // withdrawal, > 0 an IPv4 announcement with that set, -2 IPv6 (handled in pass 1); pass 2 then
+    // fills arrays of exact size (no growing arrays for a million prefixes)
+    if (outcomeScratch.length < ql) outcomeScratch = new Int32Array(Math.max(ql, outcomeScratch.length * 2));
+    const outcome = outcomeScratch;
+    const groupCount = new Map<number, number>();
     const groups6 = new Map<number, string[]>();
-    const wd4: number[] = [];
+    let wd4n = 0;
     const wd6: string[] = [];
     const self = this.peer.index;
     let memoIn = -1;
     let memoFrom = -1;
     let memoOut = 0;
     let memoV4 = true;
-    let memoGroup: number[] | undefined;
-    let memoGroupId = -1;
+    let countId = 0;
+    let countN = 0;
     // references on advertised sets are counted per run of equal ids and applied in bulk
     let refId = 0;
     let refCount = 0;
@@ -181,8 +197,7 @@ export class AdjRibOut {
     for (let q = 0; q < ql; q++) {
       const slot = queue[q]!;
       dirty[slot] = 0;
-      const v4key = prefixes.v4KeyOf(slot);
-      const isV4 = !Number.isNaN(v4key); // NaN for IPv6
+      const isV4 = prefixes.isV4(slot);
       let desired = 0;
       const node = rib.bestNodeAt(slot);
       if (node >= 0 && (isV4 ? this.v4 : this.v6)) {
@@ -214,62 +229,92 @@ export class AdjRibOut {
         }
       }
       const cur = adv[slot]!;
-      if (desired !== cur) {
-        if (desired) {
-          if (desired !== refId) {
-            if (refCount) reg.get(refId).refs += refCount;
-            refId = desired;
+      if (desired === cur) {
+        outcome[q] = -1;
+        continue;
+      }
+      if (desired) {
+        if (desired !== refId) {
+          if (refCount) reg.get(refId).refs += refCount;
+          refId = desired;
+          refCount = 0;
+        }
+        refCount++;
+        if (isV4) {
+          if (desired !== countId) {
+            if (countN) groupCount.set(countId, (groupCount.get(countId) ?? 0) + countN);
+            countId = desired;
+            countN = 0;
+          }
+          countN++;
+          outcome[q] = desired;
+        } else {
+          let g = groups6.get(desired);
+          if (!g) {
+            g = [];
+            groups6.set(desired, g);
+          }
+          g.push(prefixes.keyOf(slot) as string);
+          outcome[q] = -2;
+        }
+        if (!cur) {
+          prefixes.ref(slot);
+          this.advertisedCount++;
+        }
+      } else {
+        if (isV4) {
+          wd4n++;
+          outcome[q] = 0;
+        } else {
+          wd6.push(prefixes.keyOf(slot) as string);
+          outcome[q] = -2;
+        }
+        this.advertisedCount--;
+      }
+      adv[slot] = desired;
+      if (cur) {
+        if (cur !== relId) {
+          // pending takes first, so a release never frees a set about to be taken
+          if (refCount) {
+            reg.get(refId).refs += refCount;
             refCount = 0;
           }
-          refCount++;
-          if (isV4) {
-            if (desired !== memoGroupId) {
-              memoGroupId = desired;
-              memoGroup = groups4.get(desired);
-              if (!memoGroup) {
-                memoGroup = [];
-                groups4.set(desired, memoGroup);
-              }
-            }
-            memoGroup!.push(v4key);
-          } else {
-            let g = groups6.get(desired);
-            if (!g) {
-              g = [];
-              groups6.set(desired, g);
-            }
-            g.push(prefixes.keyOf(slot) as string);
-          }
-          if (!cur) {
-            prefixes.ref(slot);
-            this.advertisedCount++;
-          }
-        } else {
-          if (isV4) wd4.push(v4key);
-          else wd6.push(prefixes.keyOf(slot) as string);
-          this.advertisedCount--;
+          if (relCount) reg.releaseId(relId, relCount);
+          relId = cur;
+          relCount = 0;
         }
-        adv[slot] = desired;
-        if (cur) {
-          if (cur !== relId) {
-            // pending takes first, so a release never frees a set about to be taken
-            if (refCount) {
-              reg.get(refId).refs += refCount;
-              refCount = 0;
-            }
-            if (relCount) reg.releaseId(relId, relCount);
-            relId = cur;
-            relCount = 0;
-          }
-          relCount++;
-          if (!desired) prefixes.unref(slot);
-        }
+        relCount++;
       }
-      prefixes.unref(slot); // the queue's reference
     }
-    // take before release: a set may move from released to taken within one run
+    if (countN) groupCount.set(countId, (groupCount.get(countId) ?? 0) + countN);
     if (refCount) reg.get(refId).refs += refCount;
     if (relCount) reg.releaseId(relId, relCount);
+    // pass 2: keys into exact-size arrays, then the references of withdrawn and queued slots go
+    const wd4 = sized(wd4n);
+    let w = 0;
+    const groups4 = new Map<number, { keys: number[]; n: number }>();
+    for (const [id, n] of groupCount) groups4.set(id, { keys: sized(n), n: 0 });
+    let gId = 0;
+    let g: { keys: number[]; n: number } | undefined;
+    for (let q = 0; q < ql; q++) {
+      const slot = queue[q]!;
+      const o = outcome[q]!;
+      if (o === 0) {
+        wd4[w++] = prefixes.v4KeyOf(slot);
+        prefixes.unref(slot); // nothing advertised any more
+      } else if (o > 0) {
+        if (o !== gId) {
+          gId = o;
+          g = groups4.get(o)!;
+        }
+        g!.keys[g!.n++] = prefixes.v4KeyOf(slot);
+      } else if (o === -2 && adv[slot] === 0) prefixes.unref(slot); // IPv6 withdrawal
+      prefixes.unref(slot); // the queue's reference
+    }
+    if (queue.length > 65536 && ql > 0) {
+      // a table dump grew the queue: do not keep megabytes for the odd change
+      this.queue = new Int32Array(1024);
+    }
     const out: OutBatch[] = [];
     const max = this.maxPer;
     const push = (family: Family, attrSet: AttrSet | null, keys: PrefixKey[]): void => {
@@ -286,8 +331,9 @@ export class AdjRibOut {
     };
     push('ipv4-unicast', null, wd4);
     push('ipv6-unicast', null, wd6);
-    for (const [id, keys] of groups4) push('ipv4-unicast', reg.get(id), keys);
+    for (const [id, grp] of groups4) push('ipv4-unicast', reg.get(id), grp.keys);
     for (const [id, keys] of groups6) push('ipv6-unicast', reg.get(id), keys);
+    if (outcomeScratch.length > 65536) outcomeScratch = new Int32Array(1024);
     return out;
   }
 

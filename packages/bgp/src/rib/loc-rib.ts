@@ -87,7 +87,9 @@ export class LocRib {
   private bestTotal = 0;
   private readonly scratch: number[] = [];
   /** Slots whose last candidate went away, released after the change is reported. */
-  private toRelease: number[] = [];
+  private toRelease = new Int32Array(64);
+  private toReleaseLength = 0;
+  private emitting = 0;
   private readonly scratch2: number[] = [];
 
   constructor(options: LocRibOptions = {}) {
@@ -169,11 +171,13 @@ export class LocRib {
   ): number[] {
     this.checkPeer(peer);
     if (announced.length > 0 && !attrs) throw new TypeError('applyUpdate: announced prefixes need attributes');
-    const changed: number[] = [];
+    // at most one entry per prefix: allocated once at that size, trimmed at the end
+    const changed: number[] = new Array(announced.length + withdrawn.length);
+    let c = 0;
     const prefixes = this.prefixes;
     for (let i = 0; i < withdrawn.length; i++) {
       const slot = prefixes.find(withdrawn[i]!);
-      if (slot >= 0 && this.removeRoute(peer, slot)) changed.push(slot);
+      if (slot >= 0 && this.removeRoute(peer, slot)) changed[c++] = slot;
     }
     if (announced.length > 0 && attrs) {
       const reg = this.registry;
@@ -204,8 +208,8 @@ export class LocRib {
           if (direct) {
             this.bestNode[slot] = n;
             this.bestTotal++;
-            changed.push(slot);
-          } else if (this.select(slot)) changed.push(slot);
+            changed[c++] = slot;
+          } else if (this.select(slot)) changed[c++] = slot;
           continue;
         }
         const nPeer = this.nPeer;
@@ -235,13 +239,14 @@ export class LocRib {
           taken++;
           added++;
         }
-        if (this.select(slot) || force) changed.push(slot);
+        if (this.select(slot) || force) changed[c++] = slot;
       }
       set.refs += taken;
       peer.routeCount += added;
       this.routeTotal += added;
       if (set.refs === 0) reg.release(set, 0);
     }
+    changed.length = c;
     this.emit(changed);
     return changed;
   }
@@ -398,12 +403,22 @@ export class LocRib {
    * still name those prefixes: `keyOf(slot)` works until emit returns).
    */
   private emit(changed: number[]): void {
-    if (changed.length > 0) for (const l of this.listeners) l(changed);
+    if (changed.length > 0) {
+      this.emitting++;
+      try {
+        for (const l of this.listeners) l(changed);
+      } finally {
+        this.emitting--;
+      }
+    }
+    // a listener that changes the RIB emits again inside: the outermost emit releases
+    const n = this.toReleaseLength;
+    if (n === 0 || this.emitting > 0) return;
     const rel = this.toRelease;
-    if (rel.length === 0) return;
-    this.toRelease = [];
     const prefixes = this.prefixes;
-    for (let i = 0; i < rel.length; i++) prefixes.unref(rel[i]!);
+    for (let i = 0; i < n; i++) prefixes.unref(rel[i]!);
+    this.toReleaseLength = 0;
+    if (rel.length > 65536) this.toRelease = new Int32Array(64);
   }
 
   private allocNode(): number {
@@ -459,7 +474,12 @@ export class LocRib {
       this.bestNode[slot] = -1;
       if (had) this.bestTotal--;
       // the Loc-RIB's reference goes after the change is reported (see emit)
-      this.toRelease.push(slot);
+      if (this.toReleaseLength === this.toRelease.length) {
+        const grown = new Int32Array(this.toRelease.length * 2);
+        grown.set(this.toRelease);
+        this.toRelease = grown;
+      }
+      this.toRelease[this.toReleaseLength++] = slot;
       return had;
     }
     if (wasBest || flags & MULTIPATH) {

@@ -158,13 +158,22 @@ const EMPTY_PACKED: PackedNlri = { packed: Object.freeze([]) as readonly number[
 /** Reads IPv4 NLRI in buf[start, end) into packed numbers; no per-prefix allocation. */
 function packIpv4(buf: Uint8Array, start: number, end: number, addPath: boolean): PackedNlri {
   if (start === end) return EMPTY_PACKED;
-  const packed: number[] = [];
-  const pathIds: number[] | undefined = addPath ? [] : undefined;
+  // count first (lengths only), so the arrays are allocated once at their size
+  let count = 0;
+  const step = addPath ? 4 : 0;
+  for (let j = start; j < end; count++) {
+    const len = buf[j + step];
+    if (len === undefined || len > 32) break; // the decoding loop below says what is wrong
+    j += step + 1 + ((len + 7) >> 3);
+  }
+  const packed: number[] = new Array(count);
+  const pathIds: number[] | undefined = addPath ? new Array(count) : undefined;
+  let k = 0;
   let i = start;
   while (i < end) {
     if (pathIds !== undefined) {
       if (i + 4 > end) throw new MalformedNlriError(`path identifier at byte ${i} runs past the end of the NLRI field`);
-      pathIds.push(readU32(buf, i));
+      pathIds[k] = readU32(buf, i);
       i += 4;
     }
     if (i >= end) throw new MalformedNlriError(`prefix length missing at byte ${i}`);
@@ -189,8 +198,10 @@ function packIpv4(buf: Uint8Array, start: number, end: number, addPath: boolean)
     }
     i += 1 + nb;
     addr = len === 0 ? 0 : (addr & (0xffffffff << (32 - len))) >>> 0;
-    packed.push(addr * 64 + len);
+    packed[k++] = addr * 64 + len;
   }
+  packed.length = k;
+  if (pathIds !== undefined) pathIds.length = k;
   return { packed, pathIds };
 }
 
