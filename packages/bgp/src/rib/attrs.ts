@@ -73,25 +73,16 @@ export function originAs(path: readonly AsPathSegment[] | undefined): number {
   return last.asns[last.asns.length - 1] ?? 0;
 }
 
+/**
+ * An interned attribute set. What the decision process reads (LOCAL_PREF, AS_PATH length, ...)
+ * lives in the registry's typed arrays at index `id`; the object itself holds only the id, the
+ * attributes and the derived-set cache, so a set costs a few dozen bytes beyond its attributes.
+ */
 export class AttrSet {
   /** Small integer, reused after the set is dropped. Starts at 1 (0 means "none" in per-slot arrays). */
   readonly id: number;
   readonly attrs: PathAttributes;
-  readonly key: string;
-  /** References from routes, Adj-RIB-Out entries and caches. */
-  refs = 0;
-  /** LOCAL_PREF, or -1 when absent (the Loc-RIB then applies its default). */
-  readonly localPref: number;
-  readonly asPathLength: number;
-  readonly origin: number;
-  /** MED, or -1 when absent. */
-  readonly med: number;
-  readonly neighborAs: number;
-  /** ORIGINATOR_ID as a number, or -1 when absent. */
-  readonly originatorId: number;
-  readonly clusterListLength: number;
-  /** Bit set of CommunityFlag. */
-  readonly wellKnown: number;
+  readonly #reg: AttrSetRegistry;
   /**
    * Sets derived from this one by a consumer (e.g. an Adj-RIB-Out's export result; null = rejected),
    * keyed by a consumer-chosen number. Each derived set holds one reference, released with this set.
@@ -101,62 +92,271 @@ export class AttrSet {
   derivedKey: number;
   derivedValue: AttrSet | null;
 
-  constructor(id: number, attrs: PathAttributes, key: string) {
+  constructor(id: number, attrs: PathAttributes, registry: AttrSetRegistry) {
     this.id = id;
     this.attrs = attrs;
-    this.key = key;
-    this.localPref = attrs.localPref ?? -1;
-    this.asPathLength = asPathLength(attrs.asPath);
-    this.origin = attrs.origin ?? 2;
-    this.med = attrs.med ?? -1;
-    this.neighborAs = neighborAs(attrs.asPath);
-    this.originatorId = attrs.originatorId !== undefined ? (parseIpv4(attrs.originatorId) ?? -1) : -1;
-    this.clusterListLength = attrs.clusterList?.length ?? 0;
-    let wk = 0;
-    if (attrs.communities) {
-      for (const c of attrs.communities) {
-        if (c === WellKnownCommunity.NO_EXPORT) wk |= CommunityFlag.NO_EXPORT;
-        else if (c === WellKnownCommunity.NO_ADVERTISE) wk |= CommunityFlag.NO_ADVERTISE;
-        else if (c === WellKnownCommunity.NO_EXPORT_SUBCONFED) wk |= CommunityFlag.NO_EXPORT_SUBCONFED;
-      }
-    }
-    this.wellKnown = wk;
+    this.#reg = registry;
     this.derived = undefined;
     this.derivedKey = -1;
     this.derivedValue = null;
   }
+
+  /** References from routes, Adj-RIB-Out entries and caches. */
+  get refs(): number {
+    return this.#reg.fields.refs[this.id]!;
+  }
+  set refs(n: number) {
+    this.#reg.fields.refs[this.id] = n;
+  }
+  /** LOCAL_PREF, or -1 when absent (the Loc-RIB then applies its default). */
+  get localPref(): number {
+    return this.#reg.fields.localPref[this.id]!;
+  }
+  get asPathLength(): number {
+    return this.#reg.fields.asPathLength[this.id]!;
+  }
+  get origin(): number {
+    return this.#reg.fields.origin[this.id]!;
+  }
+  /** MED, or -1 when absent. */
+  get med(): number {
+    return this.#reg.fields.med[this.id]!;
+  }
+  get neighborAs(): number {
+    return this.#reg.fields.neighborAs[this.id]!;
+  }
+  /** ORIGINATOR_ID as a number, or -1 when absent. */
+  get originatorId(): number {
+    const v = this.#reg.fields.originatorId[this.id]!;
+    return v === 0 ? -1 : v;
+  }
+  get clusterListLength(): number {
+    return this.#reg.fields.clusterListLength[this.id]!;
+  }
+  /** Bit set of CommunityFlag. */
+  get wellKnown(): number {
+    return this.#reg.fields.wellKnown[this.id]!;
+  }
+  /** Canonical text of the attributes (computed on demand; equal keys mean equal attributes). */
+  get key(): string {
+    return attrKey(this.attrs);
+  }
 }
+
+/** Per-set decision fields, indexed by set id. */
+export interface AttrFields {
+  refs: Int32Array;
+  localPref: Float64Array;
+  med: Float64Array;
+  /** 0 when the path has no neighbour AS. */
+  neighborAs: Uint32Array;
+  /** ORIGINATOR_ID as a number; 0 when absent (0.0.0.0 is no valid BGP identifier). */
+  originatorId: Uint32Array;
+  asPathLength: Int32Array;
+  clusterListLength: Int32Array;
+  origin: Uint8Array;
+  wellKnown: Uint8Array;
+}
+
+function newFields(cap: number): AttrFields {
+  return {
+    refs: new Int32Array(cap),
+    localPref: new Float64Array(cap),
+    med: new Float64Array(cap),
+    neighborAs: new Uint32Array(cap),
+    originatorId: new Uint32Array(cap),
+    asPathLength: new Int32Array(cap),
+    clusterListLength: new Int32Array(cap),
+    origin: new Uint8Array(cap),
+    wellKnown: new Uint8Array(cap),
+  };
+}
+
+function growFields(f: AttrFields, cap: number): AttrFields {
+  const g = newFields(cap);
+  for (const k of Object.keys(f) as (keyof AttrFields)[]) (g[k] as Int32Array).set(f[k] as Int32Array);
+  return g;
+}
+
+// ---- canonical bytes ----
+
+/**
+ * Writes the canonical bytes of `a` (a tag per present field, then its value; numbers as 32-bit
+ * words, text as its characters) into a scratch buffer and returns their length. Equal bytes
+ * mean equal attributes; no string is built.
+ */
+class CanonicalWriter {
+  buf = new Uint8Array(512);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let len = this.buf.length * 2;
+    while (len < this.pos + n) len *= 2;
+    const b = new Uint8Array(len);
+    b.set(this.buf.subarray(0, this.pos));
+    this.buf = b;
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = (v >>> 16) & 255;
+    b[p + 2] = (v >>> 8) & 255;
+    b[p + 3] = v & 255;
+    this.pos = p + 4;
+  }
+  text(s: string): void {
+    this.ensure(2 + s.length * 2);
+    this.u32(s.length);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 128) this.buf[this.pos++] = c;
+      else {
+        this.buf[this.pos++] = 128 | (c >>> 8);
+        this.buf[this.pos++] = c & 255;
+      }
+    }
+  }
+  bytes(v: Uint8Array): void {
+    this.u32(v.length);
+    this.ensure(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+
+  write(a: PathAttributes): number {
+    this.pos = 0;
+    if (a.origin !== undefined) {
+      this.u8(1);
+      this.u8(a.origin);
+    }
+    if (a.asPath) {
+      this.u8(2);
+      this.u32(a.asPath.length);
+      for (const seg of a.asPath) {
+        this.u8(seg.type);
+        this.u32(seg.asns.length);
+        for (const n of seg.asns) this.u32(n);
+      }
+    }
+    if (a.nextHop !== undefined) {
+      this.u8(3);
+      this.text(a.nextHop);
+    }
+    if (a.med !== undefined) {
+      this.u8(4);
+      this.u32(a.med);
+    }
+    if (a.localPref !== undefined) {
+      this.u8(5);
+      this.u32(a.localPref);
+    }
+    if (a.atomicAggregate) this.u8(6);
+    if (a.aggregator) {
+      this.u8(7);
+      this.u32(a.aggregator.asn);
+      this.text(a.aggregator.address);
+    }
+    if (a.communities) {
+      this.u8(8);
+      this.u32(a.communities.length);
+      for (const c of a.communities) this.u32(c);
+    }
+    if (a.extendedCommunities) {
+      this.u8(16);
+      this.u32(a.extendedCommunities.length);
+      for (const e of a.extendedCommunities) this.bytes(e);
+    }
+    if (a.largeCommunities) {
+      this.u8(32);
+      this.u32(a.largeCommunities.length);
+      for (const l of a.largeCommunities) {
+        this.u32(l.global);
+        this.u32(l.local1);
+        this.u32(l.local2);
+      }
+    }
+    if (a.originatorId !== undefined) {
+      this.u8(9);
+      this.text(a.originatorId);
+    }
+    if (a.clusterList) {
+      this.u8(10);
+      this.u32(a.clusterList.length);
+      for (const c of a.clusterList) this.text(c);
+    }
+    if (a.unknown) {
+      this.u8(255);
+      this.u32(a.unknown.length);
+      for (const u of a.unknown) {
+        this.u8(u.code);
+        this.u8(u.flags);
+        this.bytes(u.value);
+      }
+    }
+    return this.pos;
+  }
+}
+
+function hashBytes(b: Uint8Array, n: number): number {
+  let h = 0x811c9dc5 ^ n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
+
+const writer = new CanonicalWriter();
 
 /**
  * The registry of interned attribute sets, shared by all peers and tables of a speaker. `intern`
  * returns the one AttrSet for equal attributes and adds a reference; `release` drops one, and the
- * set is forgotten when none remain.
+ * set is forgotten when none remain. Sets are found by a 32-bit hash of their canonical bytes in an
+ * open-addressing table of ids, equality checked against the bytes kept in one arena: no key
+ * strings, no Map entries.
  */
 export class AttrSetRegistry {
-  private readonly byKey = new Map<string, AttrSet>();
   private readonly byId: (AttrSet | undefined)[] = [undefined];
   private readonly freeIds: number[] = [];
+  private count = 0;
+  /** Decision fields and reference counts by id (AttrSet's getters read them). */
+  fields: AttrFields = newFields(64);
+  // canonical bytes by id: [offset, length) in the arena, and their hash
+  private byteOff = new Int32Array(64);
+  private byteLen = new Int32Array(64);
+  private hashOf = new Int32Array(64);
+  private arena = new Uint8Array(4096);
+  private arenaUsed = 0;
+  private arenaDead = 0;
+  /** Hash table: set id per bucket, 0 when empty; linear probing, backward-shift deletion. */
+  private table = new Int32Array(128);
+
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   /** Interns `attrs` and takes `count` references on the result (default 1). */
   intern(attrs: PathAttributes, count = 1): AttrSet {
-    const key = attrKey(attrs);
-    let set = this.byKey.get(key);
-    if (!set) {
-      const id = this.freeIds.pop() ?? this.byId.length;
-      set = new AttrSet(id, attrs, key);
-      this.byKey.set(key, set);
-      this.byId[id] = set;
-    }
-    set.refs += count;
+    const n = writer.write(attrs);
+    const bytes = writer.buf;
+    const h = hashBytes(bytes, n);
+    let set = this.findBytes(bytes, n, h);
+    if (!set) set = this.add(attrs, bytes, n, h);
+    this.fields.refs[set.id]! += count;
     return set;
   }
 
   /** Looks up an interned set without taking a reference. */
   lookup(attrs: PathAttributes): AttrSet | undefined {
-    return this.byKey.get(attrKey(attrs));
+    const n = writer.write(attrs);
+    return this.findBytes(writer.buf, n, hashBytes(writer.buf, n));
   }
 
   get(id: number): AttrSet {
@@ -166,16 +366,15 @@ export class AttrSetRegistry {
   }
 
   retain(set: AttrSet, count = 1): void {
-    set.refs += count;
+    this.fields.refs[set.id]! += count;
   }
 
   release(set: AttrSet, count = 1): void {
-    set.refs -= count;
-    if (set.refs <= 0) {
-      if (set.refs < 0) throw new RangeError(`attribute set ${set.id} released more often than retained`);
-      this.byKey.delete(set.key);
-      this.byId[set.id] = undefined;
-      this.freeIds.push(set.id);
+    const refs = this.fields.refs;
+    const r = (refs[set.id]! -= count);
+    if (r <= 0) {
+      if (r < 0) throw new RangeError(`attribute set ${set.id} released more often than retained`);
+      this.remove(set);
       const derived = set.derived;
       const inline = set.derivedKey >= 0 ? set.derivedValue : null;
       set.derived = undefined;
@@ -190,8 +389,8 @@ export class AttrSetRegistry {
     this.release(this.get(id), count);
   }
 
-  values(): IterableIterator<AttrSet> {
-    return this.byKey.values();
+  *values(): IterableIterator<AttrSet> {
+    for (const s of this.byId) if (s) yield s;
   }
 
   /** The cached derived set of `set` for `consumer`: an AttrSet, null (rejected) or undefined (not cached). */
@@ -203,7 +402,7 @@ export class AttrSetRegistry {
   /** Caches `result` (retaining it) as derived from `set` for `consumer`. */
   setDerived(set: AttrSet, consumer: number, result: AttrSet | null): void {
     // a set derived from itself holds no reference (it would keep itself alive)
-    if (result && result !== set) result.refs++;
+    if (result && result !== set) this.fields.refs[result.id]!++;
     let old: AttrSet | null | undefined;
     if (set.derivedKey < 0 || set.derivedKey === consumer) {
       old = set.derivedKey === consumer ? set.derivedValue : undefined;
@@ -220,7 +419,7 @@ export class AttrSetRegistry {
   /** Drops every cached derived set whose consumer number is in [from, to). */
   clearDerived(from: number, to = from + 1): void {
     const drop: AttrSet[] = [];
-    for (const set of this.byKey.values()) {
+    for (const set of this.values()) {
       if (set.derivedKey >= from && set.derivedKey < to) {
         const d = set.derivedValue;
         set.derivedKey = -1;
@@ -235,6 +434,138 @@ export class AttrSetRegistry {
       }
     }
     for (const d of drop) this.release(d);
+  }
+
+  // ---- internals ----
+
+  private findBytes(bytes: Uint8Array, n: number, h: number): AttrSet | undefined {
+    const table = this.table;
+    const mask = table.length - 1;
+    const arena = this.arena;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const id = table[i]!;
+      if (id === 0) return undefined;
+      if (this.hashOf[id] !== h || this.byteLen[id] !== n) continue;
+      const off = this.byteOff[id]!;
+      let j = 0;
+      while (j < n && arena[off + j] === bytes[j]) j++;
+      if (j === n) return this.byId[id];
+    }
+  }
+
+  private add(attrs: PathAttributes, bytes: Uint8Array, n: number, h: number): AttrSet {
+    const id = this.freeIds.pop() ?? this.byId.length;
+    if (id >= this.hashOf.length) this.growIds(this.hashOf.length * 2);
+    const set = new AttrSet(id, attrs, this);
+    this.byId[id] = set;
+    this.count++;
+    // canonical bytes into the arena
+    if (this.arenaUsed + n > this.arena.length) this.compactArena(n);
+    this.arena.set(bytes.subarray(0, n), this.arenaUsed);
+    this.byteOff[id] = this.arenaUsed;
+    this.byteLen[id] = n;
+    this.hashOf[id] = h;
+    this.arenaUsed += n;
+    // decision fields
+    const f = this.fields;
+    f.refs[id] = 0;
+    f.localPref[id] = attrs.localPref ?? -1;
+    f.asPathLength[id] = asPathLength(attrs.asPath);
+    f.origin[id] = attrs.origin ?? 2;
+    f.med[id] = attrs.med ?? -1;
+    f.neighborAs[id] = neighborAs(attrs.asPath);
+    f.originatorId[id] = attrs.originatorId !== undefined ? (parseIpv4(attrs.originatorId) ?? 0) : 0;
+    f.clusterListLength[id] = attrs.clusterList?.length ?? 0;
+    let wk = 0;
+    if (attrs.communities) {
+      for (const c of attrs.communities) {
+        if (c === WellKnownCommunity.NO_EXPORT) wk |= CommunityFlag.NO_EXPORT;
+        else if (c === WellKnownCommunity.NO_ADVERTISE) wk |= CommunityFlag.NO_ADVERTISE;
+        else if (c === WellKnownCommunity.NO_EXPORT_SUBCONFED) wk |= CommunityFlag.NO_EXPORT_SUBCONFED;
+      }
+    }
+    f.wellKnown[id] = wk;
+    // hash table, kept at most half full
+    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    const table = this.table;
+    const mask = table.length - 1;
+    let i = h & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = id;
+    return set;
+  }
+
+  private remove(set: AttrSet): void {
+    const id = set.id;
+    const table = this.table;
+    const mask = table.length - 1;
+    let i = this.hashOf[id]! & mask;
+    while (table[i] !== id) {
+      if (table[i] === 0) throw new RangeError(`attribute set ${id} is not in the registry table`);
+      i = (i + 1) & mask;
+    }
+    // backward-shift deletion
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const other = table[j]!;
+      if (other === 0) break;
+      const home = this.hashOf[other]! & mask;
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        table[i] = other;
+        i = j;
+      }
+    }
+    table[i] = 0;
+    this.arenaDead += this.byteLen[id]!;
+    this.byteLen[id] = 0;
+    this.byId[id] = undefined;
+    this.freeIds.push(id);
+    this.count--;
+  }
+
+  private growIds(cap: number): void {
+    this.fields = growFields(this.fields, cap);
+    const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.byteOff = grow(this.byteOff);
+    this.byteLen = grow(this.byteLen);
+    this.hashOf = grow(this.hashOf);
+  }
+
+  private rehash(size: number): void {
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    for (const id of this.table) {
+      if (id === 0) continue;
+      let i = this.hashOf[id]! & mask;
+      while (table[i] !== 0) i = (i + 1) & mask;
+      table[i] = id;
+    }
+    this.table = table;
+  }
+
+  /** Makes room for `need` more bytes: drops the bytes of released sets, grows when still short. */
+  private compactArena(need: number): void {
+    const live = this.arenaUsed - this.arenaDead;
+    let size = this.arena.length;
+    while ((live + need) * 4 > size * 3) size *= 2;
+    const arena = new Uint8Array(size);
+    let used = 0;
+    for (let id = 1; id < this.byId.length; id++) {
+      if (!this.byId[id]) continue;
+      const off = this.byteOff[id]!;
+      const len = this.byteLen[id]!;
+      arena.set(this.arena.subarray(off, off + len), used);
+      this.byteOff[id] = used;
+      used += len;
+    }
+    this.arena = arena;
+    this.arenaUsed = used;
+    this.arenaDead = 0;
   }
 }
 

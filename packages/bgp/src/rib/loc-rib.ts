@@ -586,6 +586,7 @@ export class LocRib {
   private decide(c: number[]): number {
     if (c.length === 1) return c[0]!;
     const reg = this.registry;
+    const f = reg.fields;
     const peers = this.peers;
     const nAttr = this.nAttr;
     const nPeer = this.nPeer;
@@ -594,31 +595,31 @@ export class LocRib {
     // a. highest degree of preference (LOCAL_PREF)
     const dlp = this.opts.defaultLocalPref;
     keepBest(c, (n) => {
-      const lp = reg.get(nAttr[n]!).localPref;
+      const lp = f.localPref[nAttr[n]!]!;
       return -(lp < 0 ? dlp : lp);
     });
     // b. shortest AS_PATH (AS_SET counts 1, confederation segments 0)
-    keepBest(c, (n) => reg.get(nAttr[n]!).asPathLength);
+    keepBest(c, (n) => f.asPathLength[nAttr[n]!]!);
     // c. lowest ORIGIN
-    keepBest(c, (n) => reg.get(nAttr[n]!).origin);
+    keepBest(c, (n) => f.origin[nAttr[n]!]!);
     // d. lowest MED, among routes from the same neighbour AS unless always-compare-med
     if (c.length > 1) {
       const worst = this.opts.medMissingAsWorst;
       const med = (n: number): number => {
-        const m = reg.get(nAttr[n]!).med;
+        const m = f.med[nAttr[n]!]!;
         return m < 0 ? (worst ? 0x100000000 : 0) : m;
       };
       if (this.opts.alwaysCompareMed) keepBest(c, med);
       else {
         const minByAs = new Map<number, number>();
         for (const n of c) {
-          const as = reg.get(nAttr[n]!).neighborAs;
+          const as = f.neighborAs[nAttr[n]!]!;
           const m = med(n);
           const cur = minByAs.get(as);
           if (cur === undefined || m < cur) minByAs.set(as, m);
         }
         let w = 0;
-        for (const n of c) if (med(n) === minByAs.get(reg.get(nAttr[n]!).neighborAs)) c[w++] = n;
+        for (const n of c) if (med(n) === minByAs.get(f.neighborAs[nAttr[n]!]!)) c[w++] = n;
         c.length = w;
       }
     }

@@ -4,6 +4,7 @@ import { createExporter, type LocalSpeaker } from '../../src/policy/index.js';
 import {
   AdjRibIn,
   AdjRibOut,
+  AttrSetRegistry,
   type Exporter,
   formatPrefixKey,
   keyToPrefix,
@@ -306,6 +307,64 @@ describe('graceful restart', () => {
     const ribOut = new AdjRibIn(rib, a);
     expect(ribOut.sweepStale()).toHaveLength(1);
     expect(rib.best(p!)?.peer).toBe(b);
+  });
+});
+
+describe('AttrSetRegistry (hashed canonical bytes, fields by id)', () => {
+  it('interns equal attributes to one set, tells different ones apart, and reads the decision fields', () => {
+    const reg = new AttrSetRegistry();
+    const a = reg.intern(attrs({ med: 5, communities: [1, 2] }));
+    const b = reg.intern(attrs({ med: 5, communities: [1, 2] }));
+    expect(b).toBe(a);
+    expect(a.refs).toBe(2);
+    const variants = [
+      attrs({ med: 5, communities: [2, 1] }),
+      attrs({ med: 6, communities: [1, 2] }),
+      attrs({ med: 5, communities: [1, 2], localPref: 200 }),
+      attrs({ med: 5, communities: [1, 2], extendedCommunities: [Uint8Array.of(0, 2, 0, 1, 0, 0, 0, 1)] }),
+      attrs({ med: 5, communities: [1, 2], unknown: [{ code: 99, flags: 0xc0, value: Uint8Array.of(1) }] }),
+      attrs({ med: 5, communities: [1, 2], nextHop: '192.0.2.11' }),
+    ];
+    const ids = new Set(variants.map((v) => reg.intern(v).id));
+    expect(ids.size).toBe(variants.length);
+    expect(ids.has(a.id)).toBe(false);
+    const big = reg.intern({
+      asPath: [seq(4200000001, 65001)],
+      localPref: 4294967295,
+      med: 0,
+      originatorId: '10.0.0.9',
+      clusterList: ['1.1.1.1'],
+    });
+    expect([big.neighborAs, big.localPref, big.med, big.originatorId, big.clusterListLength, big.asPathLength]).toEqual(
+      [4200000001, 4294967295, 0, 0x0a000009, 1, 2],
+    );
+    expect([a.localPref, a.originatorId, a.origin, a.med]).toEqual([-1, -1, 0, 5]);
+    expect(reg.lookup(attrs({ med: 5, communities: [1, 2] }))).toBe(a);
+  });
+
+  it('stays exact through growth, releases, id reuse and arena compaction', () => {
+    const reg = new AttrSetRegistry();
+    const live = new Map<number, ReturnType<AttrSetRegistry['intern']>>();
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const v = round * 1000 + i;
+        if (!live.has(v)) live.set(v, reg.intern(attrs({ med: v, asPath: [seq(65001, v)] })));
+      }
+      for (const [v, set] of live) {
+        if (v % 3 !== round % 3) continue;
+        reg.release(set);
+        live.delete(v);
+      }
+      expect(reg.size).toBe(live.size);
+      for (const [v, set] of live) {
+        expect(reg.lookup(attrs({ med: v, asPath: [seq(65001, v)] }))).toBe(set);
+        expect(set.med).toBe(v);
+        expect(reg.get(set.id)).toBe(set);
+      }
+    }
+    for (const set of live.values()) reg.release(set);
+    expect(reg.size).toBe(0);
+    expect(() => reg.release(reg.intern(attrs(), 0), 1)).toThrow(/released more often/);
   });
 });
 
