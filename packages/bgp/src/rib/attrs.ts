@@ -371,7 +371,8 @@ export class AttrSetRegistry {
 
   release(set: AttrSet, count = 1): void {
     const refs = this.fields.refs;
-    const r = (refs[set.id]! -= count);
+    const r = refs[set.id]! - count;
+    refs[set.id] = r;
     if (r <= 0) {
       if (r < 0) throw new RangeError(`attribute set ${set.id} released more often than retained`);
       this.remove(set);
