@@ -25,6 +25,9 @@ for (let i = 2; i < process.argv.length; i += 2) opts[process.argv[i].replace(/^
 const SIZES = (opts.n ?? '100000,1000000').split(',').map(Number);
 const DUTS = (opts.duts ?? 'tortie,bird').split(',');
 const RUNS = Number(opts.runs ?? 1);
+// feed shapes (dut-tester --shape): packed (one attribute set, ~1000 prefixes per UPDATE) and
+// distinct (4 prefixes per UPDATE, each UPDATE with its own AS path)
+const SHAPES = (opts.shapes ?? 'packed,distinct').split(',');
 // --bgpd PATH: another build of tortie-bgpd (A/B comparisons); results are then not recorded
 const BGPD = opts.bgpd ?? BGPD_DEFAULT;
 
@@ -92,16 +95,16 @@ function tortieConf() {
   });
 }
 
-async function runOne(dut, n) {
+async function runOne(dut, n, shape) {
   const lab = await Lab.create();
   try {
-    return await runOneIn(lab, dut, n);
+    return await runOneIn(lab, dut, n, shape);
   } finally {
     await lab.dispose();
   }
 }
 
-async function runOneIn(lab, dut, n) {
+async function runOneIn(lab, dut, n, shape) {
   const t = await lab.namespace('tester');
   const d = await lab.namespace('dut');
   await lab.veth(t, 'f0', d, 'f1', { aAddress: '10.0.1.1/24', bAddress: '10.0.1.2/24' });
@@ -122,6 +125,8 @@ async function runOneIn(lab, dut, n) {
   const r = await runTester(t, [
     '--mode',
     'dut',
+    '--shape',
+    shape,
     '--n',
     String(n),
     '--dut-pid',
@@ -143,11 +148,14 @@ async function runOneIn(lab, dut, n) {
   return { dut, ...r };
 }
 
-async function runLoop(n) {
+async function runLoop(n, shape) {
   const lab = await Lab.create();
   try {
     const t = await lab.namespace('tester');
-    return { dut: 'none (feeder -> sink)', ...(await runTester(t, ['--mode', 'loop', '--n', String(n)])) };
+    return {
+      dut: 'none (feeder -> sink)',
+      ...(await runTester(t, ['--mode', 'loop', '--shape', shape, '--n', String(n)])),
+    };
   } finally {
     await lab.dispose();
   }
@@ -172,35 +180,40 @@ function best(rs) {
 }
 
 const results = [];
-for (const n of SIZES) {
-  const loops = [];
-  for (let i = 0; i < RUNS; i++) loops.push(await runLoop(n));
-  results.push(best(loops));
-  console.error(`n=${n} no DUT: ${JSON.stringify(best(loops))}`);
-  for (const dut of DUTS) {
-    const rs = [];
-    for (let i = 0; i < RUNS; i++) rs.push(await runOne(dut, n));
-    results.push(best(rs));
-    console.error(`n=${n} ${dut}: ${JSON.stringify(best(rs))}`);
+for (const shape of SHAPES) {
+  for (const n of SIZES) {
+    const loops = [];
+    for (let i = 0; i < RUNS; i++) loops.push(await runLoop(n, shape));
+    results.push(best(loops));
+    console.error(`${shape} n=${n} no DUT: ${JSON.stringify(best(loops))}`);
+    // DUTs alternate run by run, so a busy spell on the shared machine hits both alike
+    const rs = new Map(DUTS.map((d) => [d, []]));
+    for (let i = 0; i < RUNS; i++) for (const dut of DUTS) rs.get(dut).push(await runOne(dut, n, shape));
+    for (const dut of DUTS) {
+      results.push(best(rs.get(dut)));
+      console.error(`${shape} n=${n} ${dut}: ${JSON.stringify(best(rs.get(dut)))}`);
+    }
   }
 }
 
 const ratios = [];
-for (const n of SIZES) {
-  const t = results.find((r) => r.dut === 'tortie' && r.n === n);
-  const b = results.find((r) => r.dut === 'bird' && r.n === n);
-  if (!t || !b) continue;
-  ratios.push({
-    n,
-    announceTortieOverBird: t.announceSeconds / b.announceSeconds,
-    withdrawTortieOverBird: t.withdrawSeconds / b.withdrawSeconds,
-    cpuTortieOverBird:
-      (t.dutCpuSeconds.announce + t.dutCpuSeconds.withdraw) / (b.dutCpuSeconds.announce + b.dutCpuSeconds.withdraw),
-    peakRssTortieOverBird: t.dutRssKiB.peak / b.dutRssKiB.peak,
-    bytesPerPrefixTortie: ((t.dutRssKiB.loaded - t.dutRssKiB.beforeLoad) * 1024) / n,
-    bytesPerPrefixBird: ((b.dutRssKiB.loaded - b.dutRssKiB.beforeLoad) * 1024) / n,
-  });
-}
+for (const shape of SHAPES)
+  for (const n of SIZES) {
+    const t = results.find((r) => r.dut === 'tortie' && r.n === n && r.shape === shape);
+    const b = results.find((r) => r.dut === 'bird' && r.n === n && r.shape === shape);
+    if (!t || !b) continue;
+    ratios.push({
+      shape,
+      n,
+      announceTortieOverBird: t.announceSeconds / b.announceSeconds,
+      withdrawTortieOverBird: t.withdrawSeconds / b.withdrawSeconds,
+      cpuTortieOverBird:
+        (t.dutCpuSeconds.announce + t.dutCpuSeconds.withdraw) / (b.dutCpuSeconds.announce + b.dutCpuSeconds.withdraw),
+      peakRssTortieOverBird: t.dutRssKiB.peak / b.dutRssKiB.peak,
+      bytesPerPrefixTortie: ((t.dutRssKiB.loaded - t.dutRssKiB.beforeLoad) * 1024) / n,
+      bytesPerPrefixBird: ((b.dutRssKiB.loaded - b.dutRssKiB.beforeLoad) * 1024) / n,
+    });
+  }
 
 const sh = (f, a) => {
   const r = spawnSync(f, a, { encoding: 'utf8' });
@@ -230,11 +243,11 @@ else console.error('(partial or profiling run: bench/results/bgp.json left as it
 
 const f = (x, d = 2) => (x === undefined || x === null ? '-' : x.toFixed(d));
 const lines = [
-  `| DUT | N | announce s | withdraw s | DUT CPU s | DUT peak RSS MiB | bytes/prefix (loaded − idle RSS) |`,
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| feed | DUT | N | announce s | withdraw s | DUT CPU s | DUT peak RSS MiB | bytes/prefix (loaded − idle RSS) |`,
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...results.map(
     (r) =>
-      `| ${r.dut} | ${r.n} | ${f(r.announceSeconds, 3)} | ${f(r.withdrawSeconds, 3)} | ${
+      `| ${r.shape} | ${r.dut} | ${r.n} | ${f(r.announceSeconds, 3)} | ${f(r.withdrawSeconds, 3)} | ${
         r.dutCpuSeconds ? f(r.dutCpuSeconds.announce + r.dutCpuSeconds.withdraw) : '-'
       } | ${r.dutRssKiB ? f(r.dutRssKiB.peak / 1024, 1) : '-'} | ${
         r.dutRssKiB ? f(((r.dutRssKiB.loaded - r.dutRssKiB.beforeLoad) * 1024) / r.n, 0) : '-'

@@ -6,6 +6,10 @@
 //   --feeder-local A --feeder-remote B --sink-local C --sink-remote D   (dut mode)
 //   --feeder-asn --sink-asn --dut-asn                                   (dut mode)
 //   --dut-pid PID              CPU and memory of this process are sampled per phase
+//   --shape packed|distinct    packed (default): one attribute set, as many prefixes per UPDATE as
+//                              fit (~1000); distinct: 4 prefixes per UPDATE, each UPDATE with its
+//                              own AS path (origin AS 100000 + UPDATE number), like a full table
+//                              where few prefixes share a path
 //
 // UPDATEs are pre-encoded before the clock starts: the feeder only writes buffers, the sink only
 // walks NLRI and withdrawn fields into a bitmap. Prints one JSON line with the results.
@@ -17,6 +21,11 @@ const N = Number(args.n ?? 100000);
 const MODE = args.mode ?? 'dut';
 const FIRST = (20 << 24) >>> 8; // 20.0.0.0/24 as a /24 index
 const HOLD = 240;
+const SHAPE = args.shape ?? 'packed';
+if (SHAPE !== 'packed' && SHAPE !== 'distinct') {
+  process.stderr.write(`dut-tester: --shape must be packed or distinct, got ${SHAPE}\n`);
+  process.exit(2);
+}
 
 function parseArgs(a) {
   const o = {};
@@ -81,6 +90,72 @@ const KEEPALIVE = (() => {
 
 function ipBytes(ip) {
   return ip.split('.').map(Number);
+}
+
+/**
+ * Announce UPDATEs with distinct attributes: ORIGIN IGP, AS_PATH [asn, 100000 + u] (4-octet),
+ * NEXT_HOP nh; 4 NLRI each.
+ */
+function distinctUpdates(n, asn, nh) {
+  const per = 4;
+  const out = [];
+  for (let i = 0, u = 0; i < n; i += per, u++) {
+    const origin = 100000 + u;
+    const attrs = Buffer.from([
+      0x40,
+      1,
+      1,
+      0,
+      0x40,
+      2,
+      10,
+      2,
+      2,
+      (asn >>> 24) & 255,
+      (asn >>> 16) & 255,
+      (asn >>> 8) & 255,
+      asn & 255,
+      (origin >>> 24) & 255,
+      (origin >>> 16) & 255,
+      (origin >>> 8) & 255,
+      origin & 255,
+      0x40,
+      3,
+      4,
+      ...ipBytes(nh),
+    ]);
+    const k = Math.min(per, n - i);
+    const len = 23 + attrs.length + 4 * k;
+    const b = Buffer.alloc(len);
+    header(b, len, 2);
+    b.writeUInt16BE(0, 19);
+    b.writeUInt16BE(attrs.length, 21);
+    attrs.copy(b, 23);
+    let o = 23 + attrs.length;
+    for (let j = 0; j < k; j++) {
+      const p = FIRST + i + j;
+      b[o++] = 24;
+      b[o++] = (p >>> 16) & 255;
+      b[o++] = (p >>> 8) & 255;
+      b[o++] = p & 255;
+    }
+    out.push(b);
+  }
+  // many small UPDATEs: write them in 64 KiB chunks, as a router's socket would carry them
+  const chunks = [];
+  let cur = [];
+  let size = 0;
+  for (const b of out) {
+    cur.push(b);
+    size += b.length;
+    if (size >= 65536) {
+      chunks.push(Buffer.concat(cur));
+      cur = [];
+      size = 0;
+    }
+  }
+  if (cur.length) chunks.push(Buffer.concat(cur));
+  return chunks;
 }
 
 /** Announce UPDATEs: ORIGIN IGP, AS_PATH [asn] (4-octet), NEXT_HOP nh; up to 1013 NLRI each. */
@@ -300,7 +375,11 @@ const secs = (a, b) => Number(b - a) / 1e9;
 
 async function main() {
   const tEnc = process.hrtime.bigint();
-  const ann = announceUpdates(N, Number(args['feeder-asn'] ?? 65001), args['feeder-local'] ?? '127.0.0.1');
+  const ann = (SHAPE === 'distinct' ? distinctUpdates : announceUpdates)(
+    N,
+    Number(args['feeder-asn'] ?? 65001),
+    args['feeder-local'] ?? '127.0.0.1',
+  );
   const wd = withdrawUpdates(N);
   log(`encoded ${ann.length} + ${wd.length} UPDATEs in ${secs(tEnc, process.hrtime.bigint()).toFixed(3)} s`);
   let feeder;
@@ -346,6 +425,7 @@ async function main() {
   const m2 = mem(pid);
   const result = {
     mode: MODE,
+    shape: SHAPE,
     n: N,
     announceSeconds: secs(t0, t1),
     feederSendSeconds: secs(t0, tSent),

@@ -328,15 +328,21 @@ function withField<K extends keyof PathAttributes>(
 
 /** Prepends `asn` `count` times to the path (into the leading AS_SEQUENCE while it has room). */
 export function prependAs(path: readonly AsPathSegment[] | undefined, asn: number, count: number): AsPathSegment[] {
+  const first = path?.[0];
+  if (count > 0 && path && first && first.type === 2 && first.asns.length + count <= 255) {
+    // the common case, in exact-size arrays (exported paths are kept, one per attribute set)
+    const asns: number[] = new Array(first.asns.length + count);
+    for (let i = 0; i < count; i++) asns[i] = asn;
+    for (let i = 0; i < first.asns.length; i++) asns[count + i] = first.asns[i]!;
+    const segs: AsPathSegment[] = new Array(path.length);
+    segs[0] = { type: 2, asns };
+    for (let i = 1; i < path.length; i++) segs[i] = path[i]!;
+    return segs;
+  }
   const segs = path ? [...path] : [];
   if (count <= 0) return segs;
-  const first = segs[0];
   const add = new Array<number>(count).fill(asn);
-  if (first && first.type === 2 && first.asns.length + count <= 255) {
-    segs[0] = { type: 2, asns: [...add, ...first.asns] };
-  } else {
-    for (let i = add.length; i > 0; i -= 255) segs.unshift({ type: 2, asns: add.slice(Math.max(0, i - 255), i) });
-  }
+  for (let i = add.length; i > 0; i -= 255) segs.unshift({ type: 2, asns: add.slice(Math.max(0, i - 255), i) });
   return segs;
 }
 

@@ -229,17 +229,15 @@ export class Session {
   }
 
   /**
-   * Sends pre-encoded UPDATE frames (encoded for `negotiated.codec`) in order, like send(): the
+   * Sends pre-encoded UPDATEs (encoded for `negotiated.codec`) in order, like send(): each buffer
+   * holds one or more whole UPDATE messages back to back (one socket write per buffer). The
    * KeepaliveTimer restarts (RFC 4271 §8.2.2), the socket buffer is drained whenever it is full,
    * and the promise rejects with SessionNotEstablishedError when the session is or goes down (the
    * rest is then not sent, and nothing is ever written to a later session).
    */
-  sendFrames(frames: readonly Uint8Array[]): Promise<void> {
-    for (const f of frames) {
-      if (f.length < 23 || f[18] !== MessageType.UPDATE)
-        throw new TypeError('sendFrames: every frame must be a whole UPDATE message (type 2, at least 23 bytes)');
-    }
-    return this.#enqueue(frames.length, (i) => frames[i]!);
+  sendFrames(buffers: readonly Uint8Array[]): Promise<void> {
+    for (const b of buffers) checkUpdates(b);
+    return this.#enqueue(buffers.length, (i) => buffers[i]!);
   }
 
   /** End-of-RIB for `family` (RFC 4724 §2), after the initial table. */
@@ -816,6 +814,20 @@ export class Session {
 }
 
 // ---- helpers ----
+
+/** Throws unless `b` is whole UPDATE messages back to back (header, type and lengths checked). */
+function checkUpdates(b: Uint8Array): void {
+  let o = 0;
+  while (o < b.length) {
+    const len = o + 19 <= b.length ? (b[o + 16]! << 8) | b[o + 17]! : 0;
+    if (len < 23 || o + len > b.length || b[o + 18] !== MessageType.UPDATE || b[o] !== 0xff || b[o + 15] !== 0xff)
+      throw new TypeError(
+        `sendFrames: byte ${o} does not start a whole UPDATE message: give buffers of complete UPDATEs (type 2, at least 23 bytes)`,
+      );
+    o += len;
+  }
+  if (b.length === 0) throw new TypeError('sendFrames: an empty buffer holds no UPDATE');
+}
 
 function isUpdateList(u: UpdateMessage | readonly UpdateMessage[]): u is readonly UpdateMessage[] {
   return Array.isArray(u);

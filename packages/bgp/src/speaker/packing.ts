@@ -29,63 +29,113 @@ export function keyToNlri(key: PrefixKey): Nlri {
 
 const IPV4: Family = 'ipv4-unicast';
 
+/** Size of the buffers frames are written into, back to back (one socket write each). */
+const CHUNK = 65536;
+
+/**
+ * Writes UPDATE frames back to back into CHUNK-sized buffers, so that many small UPDATEs cost one
+ * allocation and one socket write per chunk instead of one per frame.
+ */
+class FrameSink {
+  readonly out: Uint8Array[] = [];
+  buf: Buffer | null = null;
+  pos = 0;
+  start = 0;
+
+  /** Room for a frame of up to `max` bytes at `this.pos`. */
+  reserve(max: number): Buffer {
+    if (this.buf === null || this.pos + max > this.buf.length) {
+      this.cut();
+      this.buf = Buffer.allocUnsafe(Math.max(CHUNK, max));
+      this.pos = 0;
+      this.start = 0;
+    }
+    return this.buf;
+  }
+
+  /** Ends the current chunk (it goes out as written so far). */
+  cut(): void {
+    if (this.buf !== null && this.pos > this.start) this.out.push(this.buf.subarray(this.start, this.pos));
+    this.start = this.pos;
+  }
+
+  /** A frame built elsewhere (the codec): goes out in order after what is written. */
+  push(frame: Uint8Array): void {
+    this.cut();
+    this.out.push(frame);
+  }
+}
+
 /**
  * IPv4 frames without add-path, in one pass: NLRI (or withdrawals) written straight from packed
  * keys (`addr * 64 + length`), the attributes encoded once by the codec and copied into each frame.
  */
-function v4Frames(keys: readonly PrefixKey[], attrBytes: Uint8Array | null, max: number, out: Uint8Array[]): void {
+function v4Frames(keys: ArrayLike<PrefixKey>, attrBytes: Uint8Array | null, max: number, sink: FrameSink): void {
   const announce = attrBytes !== null;
-  const start = announce ? 23 + attrBytes.length : 21;
+  const fixed = announce ? 23 + attrBytes.length : 21;
   // a withdrawal frame ends with the 2-byte (zero) path attribute length
-  const limit = announce ? max : max - 2;
+  const room = announce ? max - fixed : max - 2 - fixed;
   const n = keys.length;
   let i = 0;
   while (i < n) {
-    const b = Buffer.allocUnsafe(max);
-    b.fill(0xff, 0, 16);
-    b[18] = 2;
-    let o = start;
-    while (i < n) {
+    // the frame's size: as many prefixes as fit
+    let size = 0;
+    let j = i;
+    while (j < n) {
+      const nb = 1 + ((((keys[j] as number) % 64) + 7) >> 3);
+      if (size + nb > room) break;
+      size += nb;
+      j++;
+    }
+    const total = fixed + size + (announce ? 0 : 2);
+    const b = sink.reserve(total);
+    const f = sink.pos;
+    b.fill(0xff, f, f + 16);
+    b[f + 16] = total >>> 8;
+    b[f + 17] = total & 255;
+    b[f + 18] = 2;
+    let o = f + fixed;
+    if (announce) {
+      b[f + 19] = 0;
+      b[f + 20] = 0;
+      b[f + 21] = attrBytes.length >>> 8;
+      b[f + 22] = attrBytes.length & 255;
+      b.set(attrBytes, f + 23);
+    } else {
+      b[f + 19] = size >>> 8;
+      b[f + 20] = size & 255;
+    }
+    for (; i < j; i++) {
       const key = keys[i] as number;
       const len = key % 64;
       const nb = (len + 7) >> 3;
-      if (o + 1 + nb > limit) break;
       const addr = (key - len) / 64;
       b[o++] = len;
       if (nb > 0) b[o++] = addr >>> 24;
       if (nb > 1) b[o++] = (addr >>> 16) & 255;
       if (nb > 2) b[o++] = (addr >>> 8) & 255;
       if (nb > 3) b[o++] = addr & 255;
-      i++;
     }
-    if (announce) {
-      b[19] = 0;
-      b[20] = 0;
-      b[21] = attrBytes.length >>> 8;
-      b[22] = attrBytes.length & 255;
-      b.set(attrBytes, 23);
-    } else {
-      const wl = o - 21;
-      b[19] = wl >>> 8;
-      b[20] = wl & 255;
+    if (!announce) {
       b[o++] = 0;
       b[o++] = 0;
     }
-    b[16] = o >>> 8;
-    b[17] = o & 255;
-    out.push(b.subarray(0, o));
+    sink.pos = o;
   }
 }
 
-/** Adj-RIB-Out batches to UPDATE frames for `codec`. */
+/**
+ * Adj-RIB-Out batches to UPDATE messages for `codec`, in order. The result is a list of buffers,
+ * each holding one or more whole UPDATE messages back to back (what Session.sendFrames takes).
+ */
 export function encodeBatches(batches: readonly OutBatch[], codec: SessionCodecOptions): Uint8Array[] {
-  const out: Uint8Array[] = [];
+  const sink = new FrameSink();
   const max = codec.maxMessageLength;
   for (const b of batches) {
     const fast4 = b.family === IPV4 && !codec.addPathSend.has(IPV4);
     if (b.withdrawn.length > 0) {
-      if (fast4) v4Frames(b.withdrawn, null, max, out);
-      else for (const f of encodeWithdrawals(b.withdrawn.map(keyToNlri), b.family, codec)) out.push(f);
+      if (fast4) v4Frames(b.withdrawn, null, max, sink);
+      else for (const f of encodeWithdrawals(b.withdrawn.map(keyToNlri), b.family, codec)) sink.push(f);
     }
     if (b.announced.length > 0 && b.attrSet) {
       const attrs = b.attrSet.attrs;
@@ -93,17 +143,18 @@ export function encodeBatches(batches: readonly OutBatch[], codec: SessionCodecO
         const nh = attrs.nextHop ?? '0.0.0.0';
         const probe = encodeUpdates(attrs, [keyToNlri(b.announced[0]!)], IPV4, nh, codec)[0]!;
         const tal = (probe[21]! << 8) | probe[22]!;
-        v4Frames(b.announced, probe.slice(23, 23 + tal), max, out);
+        v4Frames(b.announced, probe.subarray(23, 23 + tal), max, sink);
       } else if (b.family === IPV4) {
         for (const f of encodeUpdates(attrs, b.announced.map(keyToNlri), IPV4, attrs.nextHop ?? '0.0.0.0', codec))
-          out.push(f);
+          sink.push(f);
       } else {
         const { nextHop, ...rest } = attrs;
-        for (const f of encodeUpdates(rest, b.announced.map(keyToNlri), b.family, nextHop ?? '::', codec)) out.push(f);
+        for (const f of encodeUpdates(rest, b.announced.map(keyToNlri), b.family, nextHop ?? '::', codec)) sink.push(f);
       }
     }
   }
-  return out;
+  sink.cut();
+  return sink.out;
 }
 
 export function endOfRibFrame(family: Family, codec: SessionCodecOptions): Uint8Array {

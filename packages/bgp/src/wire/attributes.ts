@@ -133,6 +133,22 @@ function writeU32If(w: ByteWriter, v: number | undefined): boolean {
 }
 
 /** Reads AS_PATH-style segments; returns a reason when malformed. */
+// The last few NEXT_HOP texts: most UPDATEs of a session share a next hop, and a route table
+// keeps one attribute set per path, so sharing the string saves one per set.
+const NH_CACHE = 8;
+const nhNum = new Float64Array(NH_CACHE).fill(-1);
+const nhText: string[] = new Array<string>(NH_CACHE).fill('');
+let nhNext = 0;
+
+function nextHopText(n: number): string {
+  for (let i = 0; i < NH_CACHE; i++) if (nhNum[i] === n) return nhText[i]!;
+  const t = numberToIpv4(n);
+  nhNum[nhNext] = n;
+  nhText[nhNext] = t;
+  nhNext = (nhNext + 1) % NH_CACHE;
+  return t;
+}
+
 function decodeSegments(
   buf: Uint8Array,
   start: number,
@@ -284,7 +300,8 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
       const segs: AsPathSegment[] = [];
       const reason = decodeSegments(buf, start, len, ctx.opts.fourOctetAs ? 4 : 2, segs);
       if (reason !== undefined) return `AS_PATH: ${reason}`;
-      ctx.draft.asPath = segs;
+      // exact capacity: decoded paths are kept by the RIB, one per attribute set
+      ctx.draft.asPath = segs.length === 1 ? [segs[0]!] : segs.slice();
       return undefined;
     },
     encode(a, opts, w) {
@@ -300,7 +317,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     onError: 'treat-as-withdraw',
     decode(buf, start, len, ctx) {
       if (len !== 4) return `NEXT_HOP is ${len} bytes, expected 4`;
-      ctx.draft.nextHop = numberToIpv4(readU32(buf, start));
+      ctx.draft.nextHop = nextHopText(readU32(buf, start));
       return undefined;
     },
     encode: (a, _o, w) => writeU32If(w, a.nextHop === undefined ? undefined : ipv4Number(a.nextHop, 'NEXT_HOP')),

@@ -559,6 +559,15 @@ describe('session shell: fast UPDATEs and pre-encoded frames', () => {
     await rig.advance(1);
     expect(keepalives()).toBe(k0 + 1);
     expect(() => rig.session.sendFrames([encodeMessage({ type: 4 }, peer.codec)])).toThrow(/whole UPDATE/);
+    // several UPDATEs back to back in one buffer go out as they are; a cut one is refused
+    const two = Buffer.concat([frames[0]!, frames[0]!]);
+    expect(() => rig.session.sendFrames([two.subarray(0, two.length - 1)])).toThrow(/whole UPDATE/);
+    await rig.session.sendFrames([two]);
+    await flush();
+    expect(peer.messages.slice(-2)).toMatchObject([
+      { type: 2, nlri: UPDATE.nlri },
+      { type: 2, nlri: UPDATE.nlri },
+    ]);
   });
 
   it('sendFrames refuses when not Established, waits for drain, and stops when the session goes down', async () => {
