@@ -32,6 +32,7 @@ import {
 import { type Cidr, cidrContains, cidrSize, formatCidr, parseCidr } from './cidr.js';
 import { AlreadyExistsError, ConflictError, NoFreeAddressError, PoolInUseError, ValidationError } from './errors.js';
 import { affinityValue, cidrObjectName, handleObjectName } from './names.js';
+import { assessPools, POOL_FINALIZER, type PoolAssessment } from './pools.js';
 import { type RetryOptions, withRetries } from './retry.js';
 import { selectorMatches } from './selector.js';
 import type { IpamStore, Versioned } from './store.js';
@@ -156,19 +157,25 @@ export class BlockAllocator implements Ipam {
 
   // ---------------------------------------------------------------- reading
 
-  /** Valid pools, in name order; a pool that fails validation (or overlaps an earlier one) is
-   * ignored rather than used, so bad input can never change what is allocated. */
+  /** Valid pools, in name order; a pool that fails validation (or overlaps one that holds
+   * blocks or is older) is ignored rather than used, so bad input can never change what is
+   * allocated. A pool being deleted (deletionTimestamp) comes back disabled, with its
+   * `deletionTimestamp`: it hands out nothing new from that moment on. */
   async pools(): Promise<IPPool[]> {
-    const stored = (await this.store.pools.list()).sort((a, b) => a.name.localeCompare(b.name));
-    const valid: IPPool[] = [];
-    for (const p of stored) {
-      try {
-        valid.push(validatePool({ name: p.name, spec: p.spec }, valid));
-      } catch {
-        // Skipped: `tortiectl ipam show` and validatePool report why.
-      }
+    const out: IPPool[] = [];
+    for (const a of await this.poolStates()) {
+      if (!a.pool) continue;
+      const at = a.stored.metadata?.deletionTimestamp;
+      out.push(
+        at === undefined ? a.pool : { ...a.pool, spec: { ...a.pool.spec, disabled: true }, deletionTimestamp: at },
+      );
     }
-    return valid;
+    return out;
+  }
+
+  /** Every stored pool with whether it is usable and, if not, the ValidationError saying why. */
+  async poolStates(): Promise<PoolAssessment[]> {
+    return assessPools(await this.store.pools.list(), () => this.store.blocks.list());
   }
 
   async config(): Promise<IPAMConfigSpec> {
@@ -250,7 +257,11 @@ export class BlockAllocator implements Ipam {
       try {
         return await this.#allocateLocked(req, true);
       } catch (e) {
-        if (!(e instanceof HandleExists)) throw e;
+        // No address to be had (say the pool is disabled or being deleted) while assuming a new
+        // handle: a retry of an allocation that already holds its addresses still gets them.
+        const retried =
+          e instanceof NoFreeAddressError && (await this.store.handles.get(handleObjectName(req.handle))) !== undefined;
+        if (!(e instanceof HandleExists) && !retried) throw e;
         return this.#allocateLocked(req, false);
       }
     });
@@ -866,7 +877,20 @@ export class BlockAllocator implements Ipam {
     }
     await withRetries(`delete pool ${name}`, this.#retry, async () => {
       const p = await this.store.pools.get(name);
-      if (p) await this.store.pools.delete(name, p.resourceVersion);
+      if (p && p.metadata?.deletionTimestamp === undefined) await this.store.pools.delete(name, p.resourceVersion);
+    });
+    // The controller's finalizer guards deletions made through the API; this one was checked
+    // above (no address in use, every block released), so it lets the object go at once.
+    await withRetries(`finalize pool ${name}`, this.#retry, async () => {
+      const p = await this.store.pools.get(name);
+      const fins = p?.metadata?.finalizers ?? [];
+      if (p && p.metadata?.deletionTimestamp !== undefined && fins.includes(POOL_FINALIZER)) {
+        await this.store.pools.setFinalizers(
+          name,
+          fins.filter((f) => f !== POOL_FINALIZER),
+          p.resourceVersion,
+        );
+      }
     });
   }
 

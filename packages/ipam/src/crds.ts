@@ -24,7 +24,33 @@ interface CrdDef {
   readonly required?: readonly string[];
   readonly spec: Readonly<Record<string, Schema>>;
   readonly columns: readonly { name: string; type: string; jsonPath: string; description?: string }[];
+  /** Schema of `.status`, served through the status subresource. */
+  readonly status?: Schema;
 }
+
+const CONDITIONS: Schema = {
+  type: 'object',
+  description: 'Written by the IPAM controller.',
+  properties: {
+    conditions: {
+      type: 'array',
+      description:
+        'Valid (False when the pool is invalid or overlaps an older pool: it is never used, the message names the field) and DeletionBlocked (True while a deleted pool still holds addresses).',
+      items: {
+        type: 'object',
+        required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+        properties: {
+          type: str('Condition type.'),
+          status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
+          reason: str('One CamelCase word.'),
+          message: str('What is wrong and what to do.'),
+          lastTransitionTime: str('When status last changed.', { format: 'date-time' }),
+          observedGeneration: int('The generation this condition was computed from.', { minimum: 0 }),
+        },
+      },
+    },
+  },
+};
 
 const DEFS: readonly CrdDef[] = [
   {
@@ -58,6 +84,7 @@ const DEFS: readonly CrdDef[] = [
       { name: 'VXLAN', type: 'string', jsonPath: '.spec.vxlanMode' },
       { name: 'Disabled', type: 'boolean', jsonPath: '.spec.disabled' },
     ],
+    status: CONDITIONS,
   },
   {
     kind: 'IPAMBlock',
@@ -255,9 +282,11 @@ function crd(d: CrdDef): Record<string, unknown> {
                 kind: { type: 'string' },
                 metadata: { type: 'object' },
                 spec: specSchema,
+                ...(d.status ? { status: d.status } : {}),
               },
             },
           },
+          ...(d.status ? { subresources: { status: {} } } : {}),
           additionalPrinterColumns: [
             ...d.columns,
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

@@ -20,10 +20,13 @@ export {
 } from './cidr.js';
 export {
   type Clock,
+  type ControllerMetrics,
   type GcReport,
   IpamController,
   type IpamControllerOptions,
   type NodeEventSource,
+  PoolCondition,
+  type ReconcileKind,
 } from './controller.js';
 export { crdFileName, loadCrds } from './crds.js';
 export * from './errors.js';
@@ -31,10 +34,13 @@ export {
   type KubernetesIpamControllerOptions,
   kubernetesIpamController,
   NodeInformerSource,
+  PoolInformerSource,
 } from './k8s-controller.js';
 export { IPAM_PLURALS, KubernetesCluster, KubernetesStore } from './k8s-store.js';
 export { type KubernetesIpamOptions, kubernetesIpam } from './kubernetes.js';
+export { formatMetrics } from './metrics.js';
 export { affinityNode, affinityValue, cidrObjectName, handleObjectName } from './names.js';
+export { assessPools, POOL_FINALIZER, type PoolAssessment } from './pools.js';
 export { isRetryable, type RetryOptions, withRetries } from './retry.js';
 export { parseSelector, selectorMatches } from './selector.js';
 export {
@@ -45,6 +51,9 @@ export {
   MemoryStore,
   type NodeInfo,
   type PodInfo,
+  type StoredCondition,
+  type StoredMeta,
+  type StoredStatus,
   type Versioned,
 } from './store.js';
 export * from './types.js';

@@ -5,7 +5,16 @@
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { AlreadyExistsError, ConflictError, NotFoundError, TransientApiError } from './errors.js';
 import { withRetries } from './retry.js';
-import type { ClusterView, Collection, IpamStore, NodeInfo, PodInfo, Versioned } from './store.js';
+import type {
+  ClusterView,
+  Collection,
+  IpamStore,
+  NodeInfo,
+  PodInfo,
+  StoredMeta,
+  StoredStatus,
+  Versioned,
+} from './store.js';
 import {
   type BlockAffinitySpec,
   type IPAMBlockSpec,
@@ -17,9 +26,20 @@ import {
 } from './types.js';
 
 interface RawObject {
-  metadata?: { name?: string; resourceVersion?: string };
+  metadata?: {
+    name?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string | Date;
+    deletionTimestamp?: string | Date;
+    finalizers?: string[];
+    generation?: number;
+  };
   spec?: unknown;
+  status?: StoredStatus;
 }
+
+const isoOf = (t: string | Date | undefined): string | undefined =>
+  t === undefined ? undefined : t instanceof Date ? t.toISOString() : t;
 
 const statusOf = (e: unknown): number | undefined => (e instanceof ApiException ? e.code : undefined);
 
@@ -43,21 +63,39 @@ class KubernetesCollection<T> implements Collection<T> {
   readonly kind: string;
   readonly #plural: string;
   readonly #api: CustomObjectsApi;
-  constructor(api: CustomObjectsApi, kind: string, plural: string) {
+  /** Spec updates by JSON patch (metadata such as finalizers kept) instead of PUT (replaced). */
+  readonly #patchSpec: boolean;
+  constructor(api: CustomObjectsApi, kind: string, plural: string, patchSpec = false) {
     this.#api = api;
     this.kind = kind;
     this.#plural = plural;
+    this.#patchSpec = patchSpec;
   }
   #params(): { group: string; version: string; plural: string } {
     return { group: TORTIE_API_GROUP, version: TORTIE_API_VERSION, plural: this.#plural };
   }
   #wrap(raw: unknown): Versioned<T> {
     const o = raw as RawObject;
-    return {
-      name: o.metadata?.name ?? '',
-      resourceVersion: o.metadata?.resourceVersion ?? '',
-      spec: (o.spec ?? {}) as T,
+    const m = o.metadata ?? {};
+    const created = isoOf(m.creationTimestamp);
+    const deleting = isoOf(m.deletionTimestamp);
+    const metadata: StoredMeta = {
+      ...(created !== undefined ? { creationTimestamp: created } : {}),
+      ...(deleting !== undefined ? { deletionTimestamp: deleting } : {}),
+      ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
+      ...(m.generation !== undefined ? { generation: m.generation } : {}),
     };
+    return {
+      name: m.name ?? '',
+      resourceVersion: m.resourceVersion ?? '',
+      spec: (o.spec ?? {}) as T,
+      metadata,
+      ...(o.status !== undefined ? { status: o.status } : {}),
+    };
+  }
+  /** A JSON patch whose first operation makes `resourceVersion` a precondition (409 when stale). */
+  #conditional(resourceVersion: string, ops: object[]): object[] {
+    return [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }, ...ops];
   }
   #body(name: string, spec: T, resourceVersion?: string): object {
     return {
@@ -102,12 +140,51 @@ class KubernetesCollection<T> implements Collection<T> {
     }
   }
   async update(name: string, spec: T, resourceVersion: string): Promise<Versioned<T>> {
+    if (this.#patchSpec) {
+      try {
+        return this.#wrap(
+          await this.#api.patchClusterCustomObject({
+            ...this.#params(),
+            name,
+            body: this.#conditional(resourceVersion, [{ op: 'replace', path: '/spec', value: spec }]),
+          }),
+        );
+      } catch (e) {
+        throw mapError(e, this.kind, name);
+      }
+    }
     try {
       return this.#wrap(
         await this.#api.replaceClusterCustomObject({
           ...this.#params(),
           name,
           body: this.#body(name, spec, resourceVersion),
+        }),
+      );
+    } catch (e) {
+      throw mapError(e, this.kind, name);
+    }
+  }
+  async setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string): Promise<Versioned<T>> {
+    try {
+      return this.#wrap(
+        await this.#api.patchClusterCustomObject({
+          ...this.#params(),
+          name,
+          body: this.#conditional(resourceVersion, [{ op: 'add', path: '/metadata/finalizers', value: finalizers }]),
+        }),
+      );
+    } catch (e) {
+      throw mapError(e, this.kind, name);
+    }
+  }
+  async setStatus(name: string, status: StoredStatus, resourceVersion: string): Promise<Versioned<T>> {
+    try {
+      return this.#wrap(
+        await this.#api.patchClusterCustomObjectStatus({
+          ...this.#params(),
+          name,
+          body: this.#conditional(resourceVersion, [{ op: 'add', path: '/status', value: status }]),
         }),
       );
     } catch (e) {
@@ -144,7 +221,7 @@ export class KubernetesStore implements IpamStore {
   readonly configs: Collection<IPAMConfigSpec>;
   constructor(kc: KubeConfig) {
     const api = kc.makeApiClient(CustomObjectsApi);
-    this.pools = new KubernetesCollection(api, 'IPPool', IPAM_PLURALS.IPPool);
+    this.pools = new KubernetesCollection(api, 'IPPool', IPAM_PLURALS.IPPool, true);
     this.blocks = new KubernetesCollection(api, 'IPAMBlock', IPAM_PLURALS.IPAMBlock);
     this.affinities = new KubernetesCollection(api, 'BlockAffinity', IPAM_PLURALS.BlockAffinity);
     this.handles = new KubernetesCollection(api, 'IPAMHandle', IPAM_PLURALS.IPAMHandle);

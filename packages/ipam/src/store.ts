@@ -4,10 +4,37 @@
 import { AlreadyExistsError, ConflictError, NotFoundError, TransientApiError } from './errors.js';
 import type { BlockAffinitySpec, IPAMBlockSpec, IPAMConfigSpec, IPAMHandleSpec, IPPoolSpec } from './types.js';
 
+/** The object metadata the IPAM layer reads (pools: lifecycle and precedence). */
+export interface StoredMeta {
+  /** RFC 3339; an older pool wins an overlap. */
+  readonly creationTimestamp?: string;
+  /** Set once deletion was asked for; the object stays while finalizers remain. */
+  readonly deletionTimestamp?: string;
+  readonly finalizers?: readonly string[];
+  readonly generation?: number;
+}
+
+/** A condition as in Kubernetes' metav1.Condition. */
+export interface StoredCondition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+  readonly observedGeneration?: number;
+}
+
+/** Status as written by the controller (pools: conditions). */
+export interface StoredStatus {
+  readonly conditions?: readonly StoredCondition[];
+}
+
 export interface Versioned<T> {
   readonly name: string;
   readonly spec: T;
   readonly resourceVersion: string;
+  readonly metadata?: StoredMeta;
+  readonly status?: StoredStatus;
 }
 
 /** One resource kind. Writes are conditional: `update` and `delete` take the version read. */
@@ -19,8 +46,14 @@ export interface Collection<T> {
   create(name: string, spec: T): Promise<Versioned<T>>;
   /** Throws ConflictError when `resourceVersion` is stale, NotFoundError when gone. */
   update(name: string, spec: T, resourceVersion: string): Promise<Versioned<T>>;
-  /** Deletes if present; with `resourceVersion`, only that version (ConflictError otherwise). */
+  /** Deletes if present; with `resourceVersion`, only that version (ConflictError otherwise).
+   * An object with finalizers is only marked (deletionTimestamp) until the last one is removed. */
   delete(name: string, resourceVersion?: string): Promise<void>;
+  /** Replaces metadata.finalizers (conditional). Removing the last one of an object being deleted
+   * deletes it. */
+  setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string): Promise<Versioned<T>>;
+  /** Replaces the status (conditional; the status subresource in Kubernetes). */
+  setStatus(name: string, status: StoredStatus, resourceVersion: string): Promise<Versioned<T>>;
 }
 
 export interface IpamStore {
@@ -70,18 +103,47 @@ class MemoryCollection<T> implements Collection<T> {
   async create(name: string, spec: T): Promise<Versioned<T>> {
     await this.#owner.tick(true);
     if (this.#objects.has(name)) throw new AlreadyExistsError(this.kind, name);
-    const obj = { name, spec: structuredClone(spec), resourceVersion: this.#owner.nextVersion() };
+    const obj: Versioned<T> = {
+      name,
+      spec: structuredClone(spec),
+      resourceVersion: this.#owner.nextVersion(),
+      metadata: { creationTimestamp: new Date(this.#owner.now()).toISOString() },
+    };
     this.#objects.set(name, obj);
+    return obj;
+  }
+  #current(name: string, resourceVersion: string): Versioned<T> {
+    const cur = this.#objects.get(name);
+    if (!cur) throw new NotFoundError(this.kind, name);
+    if (cur.resourceVersion !== resourceVersion) throw new ConflictError(this.kind, name);
+    return cur;
+  }
+  #put(obj: Versioned<T>): Versioned<T> {
+    if (obj.metadata?.deletionTimestamp !== undefined && (obj.metadata.finalizers ?? []).length === 0) {
+      this.#objects.delete(obj.name);
+    } else {
+      this.#objects.set(obj.name, obj);
+    }
     return obj;
   }
   async update(name: string, spec: T, resourceVersion: string): Promise<Versioned<T>> {
     await this.#owner.tick(true);
-    const cur = this.#objects.get(name);
-    if (!cur) throw new NotFoundError(this.kind, name);
-    if (cur.resourceVersion !== resourceVersion) throw new ConflictError(this.kind, name);
-    const obj = { name, spec: structuredClone(spec), resourceVersion: this.#owner.nextVersion() };
-    this.#objects.set(name, obj);
-    return obj;
+    const cur = this.#current(name, resourceVersion);
+    return this.#put({ ...cur, spec: structuredClone(spec), resourceVersion: this.#owner.nextVersion() });
+  }
+  async setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string): Promise<Versioned<T>> {
+    await this.#owner.tick(true);
+    const cur = this.#current(name, resourceVersion);
+    return this.#put({
+      ...cur,
+      metadata: { ...cur.metadata, finalizers: [...finalizers] },
+      resourceVersion: this.#owner.nextVersion(),
+    });
+  }
+  async setStatus(name: string, status: StoredStatus, resourceVersion: string): Promise<Versioned<T>> {
+    await this.#owner.tick(true);
+    const cur = this.#current(name, resourceVersion);
+    return this.#put({ ...cur, status: structuredClone(status), resourceVersion: this.#owner.nextVersion() });
   }
   async delete(name: string, resourceVersion?: string): Promise<void> {
     await this.#owner.tick(true);
@@ -89,6 +151,15 @@ class MemoryCollection<T> implements Collection<T> {
     if (!cur) return;
     if (resourceVersion !== undefined && cur.resourceVersion !== resourceVersion) {
       throw new ConflictError(this.kind, name);
+    }
+    if ((cur.metadata?.finalizers ?? []).length > 0) {
+      if (cur.metadata?.deletionTimestamp !== undefined) return;
+      this.#objects.set(name, {
+        ...cur,
+        metadata: { ...cur.metadata, deletionTimestamp: new Date(this.#owner.now()).toISOString() },
+        resourceVersion: this.#owner.nextVersion(),
+      });
+      return;
     }
     this.#objects.delete(name);
   }
@@ -109,6 +180,9 @@ export class MemoryStore implements IpamStore {
   nextVersion(): string {
     return String(++this.#version);
   }
+
+  /** Clock for creation and deletion timestamps (tests inject one). */
+  now: () => number = () => Date.now();
 
   /** The next `n` writes fail with a transient (500-like) error, before being applied. */
   failNextWrites(n: number): void {

@@ -63,6 +63,8 @@ export interface IPPoolSpec {
 export interface IPPool {
   readonly name: string;
   readonly spec: IPPoolSpec;
+  /** Set on a pool being deleted (reported by `BlockAllocator.pools()`, which also disables it). */
+  readonly deletionTimestamp?: string;
 }
 
 export interface AllocationAttribute {
