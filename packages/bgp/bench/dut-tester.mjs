@@ -415,7 +415,10 @@ async function main() {
   const t1 = await held$;
   const c1 = cpu(pid);
   const m1 = mem(pid);
-  await new Promise((r) => setTimeout(r, 200));
+  // RSS again once the DUT has been idle for a while (its garbage collector may have run)
+  await new Promise((r) => setTimeout(r, Number(args['settle-loaded'] ?? 2000)));
+  const mSettled = mem(pid);
+  const c1b = cpu(pid);
 
   const gone$ = waitCount(0);
   const t2 = process.hrtime.bigint();
@@ -430,8 +433,10 @@ async function main() {
     announceSeconds: secs(t0, t1),
     feederSendSeconds: secs(t0, tSent),
     withdrawSeconds: secs(t2, t3),
-    dutCpuSeconds: pid ? { announce: c1 - c0, withdraw: c2 - c1 } : null,
-    dutRssKiB: pid ? { beforeLoad: m0.rss, loaded: m1.rss, peak: Math.max(m1.hwm, m2.hwm) } : null,
+    dutCpuSeconds: pid ? { announce: c1 - c0, withdraw: c2 - c1b, idleAfterLoad: c1b - c1 } : null,
+    dutRssKiB: pid
+      ? { beforeLoad: m0.rss, loaded: m1.rss, loadedSettled: mSettled.rss, peak: Math.max(m1.hwm, m2.hwm) }
+      : null,
   };
   feeder.close();
   sink.close();

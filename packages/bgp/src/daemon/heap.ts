@@ -5,3 +5,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--optimize-for-size');
+// ...but let the old generation double when it grows: a table with many attribute sets (a few
+// prefixes per UPDATE) keeps hundreds of thousands of small objects alive, and growing it by small
+// steps meant a full GC every few MB (bench --shapes distinct at 1M: 3.6 -> 2.3 s to announce, the
+// same RSS per prefix, 60 MiB more peak RSS; the packed feed is unchanged).
+setFlagsFromString('--heap-growing-percent=100');

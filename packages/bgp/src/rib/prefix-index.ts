@@ -7,6 +7,8 @@
 import type { PrefixKey } from './prefix.js';
 
 const EMPTY = -1;
+/** keyLen of a slot that holds no IPv4 prefix. */
+const NOT_V4 = 255;
 /** A deleted bucket: probes go on past it, inserts reuse it. Its low 6 bits (62) match no length. */
 const TOMB = -2;
 /** Slot capacity below which slots grow fourfold instead of twofold. */
@@ -46,8 +48,9 @@ export class PrefixIndex {
   private tombs = 0;
   private readonly v6 = new Map<string, number>();
 
-  /** Per slot: the IPv4 key (NaN for an IPv6 slot or a free slot). */
-  private keyNum: Float64Array;
+  /** Per slot: the IPv4 address, and its prefix length (NOT_V4 for an IPv6 or free slot): 5 bytes. */
+  private keyAddr: Uint32Array;
+  private keyLen: Uint8Array;
   private readonly keyStr = new Map<number, string>();
   private refs: Int32Array;
   private capacity: number;
@@ -59,7 +62,8 @@ export class PrefixIndex {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
     this.capacity = cap;
-    this.keyNum = new Float64Array(cap).fill(Number.NaN);
+    this.keyAddr = new Uint32Array(cap);
+    this.keyLen = new Uint8Array(cap).fill(NOT_V4);
     this.refs = new Int32Array(cap);
     this.table = new Int32Array(cap * 4).fill(EMPTY);
     this.mask = cap * 2 - 1;
@@ -125,7 +129,8 @@ export class PrefixIndex {
       this.freeList.push(slot);
       throw new RangeError(`prefix index full: more than ${MAX_SLOTS} prefixes`);
     }
-    this.keyNum[slot] = key;
+    this.keyAddr[slot] = addr;
+    this.keyLen[slot] = len;
     if (tomb >= 0) {
       i = tomb;
       this.tombs--;
@@ -144,8 +149,8 @@ export class PrefixIndex {
   }
 
   keyOf(slot: number): PrefixKey {
-    const n = this.keyNum[slot]!;
-    if (!Number.isNaN(n)) return n;
+    const len = this.keyLen[slot]!;
+    if (len !== NOT_V4) return this.keyAddr[slot]! * 64 + len;
     const s = this.keyStr.get(slot);
     if (s === undefined) throw new RangeError(`prefix slot ${slot} is not in use`);
     return s;
@@ -153,12 +158,12 @@ export class PrefixIndex {
 
   /** The IPv4 key of `slot` (NaN for an IPv6 or free slot); no checks, for hot loops. */
   v4KeyOf(slot: number): number {
-    return this.keyNum[slot]!;
+    const len = this.keyLen[slot]!;
+    return len === NOT_V4 ? Number.NaN : this.keyAddr[slot]! * 64 + len;
   }
 
   isV4(slot: number): boolean {
-    const n = this.keyNum[slot]!;
-    return !Number.isNaN(n);
+    return this.keyLen[slot] !== NOT_V4;
   }
 
   ref(slot: number): void {
@@ -198,10 +203,13 @@ export class PrefixIndex {
   }
 
   private growSlots(cap: number): void {
-    const k = new Float64Array(cap);
-    k.set(this.keyNum);
-    k.fill(Number.NaN, this.keyNum.length);
-    this.keyNum = k;
+    const a = new Uint32Array(cap);
+    a.set(this.keyAddr);
+    this.keyAddr = a;
+    const l = new Uint8Array(cap);
+    l.set(this.keyLen);
+    l.fill(NOT_V4, this.keyLen.length);
+    this.keyLen = l;
     const r = new Int32Array(cap);
     r.set(this.refs);
     this.refs = r;
@@ -228,10 +236,10 @@ export class PrefixIndex {
   }
 
   private release(slot: number): void {
-    const n = this.keyNum[slot]!;
-    if (!Number.isNaN(n)) {
-      this.deleteV4(n);
-      this.keyNum[slot] = Number.NaN;
+    const len = this.keyLen[slot]!;
+    if (len !== NOT_V4) {
+      this.deleteV4(this.keyAddr[slot]! * 64 + len);
+      this.keyLen[slot] = NOT_V4;
     } else {
       const s = this.keyStr.get(slot);
       if (s !== undefined) {

@@ -51,15 +51,21 @@ describe('prefix keys', () => {
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 })), { maxLength: 600 }), (ops) => {
         const idx = new PrefixIndex(16);
         const model = new Map<number, number>();
+        const refs = new Map<number, number>();
         for (const [add, i] of ops) {
           const key = v4Key(i * 4096, 20 + (i % 5));
           if (add) {
             const s = idx.intern(key);
             idx.ref(s);
+            if (model.has(key)) expect(s).toBe(model.get(key));
             model.set(key, s);
+            refs.set(key, (refs.get(key) ?? 0) + 1);
           } else if (model.has(key)) {
+            // a key interned twice holds two references: it goes with the last one
             idx.unref(model.get(key)!);
-            model.delete(key);
+            const r = refs.get(key)! - 1;
+            refs.set(key, r);
+            if (r === 0) model.delete(key);
           }
         }
         expect(idx.size).toBe(model.size);
