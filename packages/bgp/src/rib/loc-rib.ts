@@ -87,6 +87,8 @@ export class LocRib {
   private bestTotal = 0;
   private readonly scratch: number[] = [];
   /** Slots whose last candidate went away, released after the change is reported. */
+  private relAttr = 0;
+  private relAttrCount = 0;
   private toRelease = new Int32Array(64);
   private toReleaseLength = 0;
   private emitting = 0;
@@ -179,6 +181,7 @@ export class LocRib {
       const slot = prefixes.find(withdrawn[i]!);
       if (slot >= 0 && this.removeRoute(peer, slot)) changed[c++] = slot;
     }
+    this.flushAttrReleases();
     if (announced.length > 0 && attrs) {
       const reg = this.registry;
       const set = attrs instanceof AttrSet ? attrs : reg.intern(attrs, 0);
@@ -421,6 +424,13 @@ export class LocRib {
     if (rel.length > 65536) this.toRelease = new Int32Array(64);
   }
 
+  private flushAttrReleases(): void {
+    if (this.relAttrCount === 0) return;
+    const n = this.relAttrCount;
+    this.relAttrCount = 0;
+    this.registry.releaseId(this.relAttr, n);
+  }
+
   private allocNode(): number {
     if (this.freeNode >= 0) {
       const n = this.freeNode;
@@ -464,7 +474,14 @@ export class LocRib {
     else this.nNext[prev] = next;
     const flags = this.nFlags[n]!;
     const wasBest = this.bestNode[slot] === n;
-    this.registry.releaseId(this.nAttr[n]!);
+    // attribute set references go in runs (flushAttrReleases): a withdrawal of many prefixes
+    // that shared a set touches the registry once
+    const a = this.nAttr[n]!;
+    if (a !== this.relAttr) {
+      this.flushAttrReleases();
+      this.relAttr = a;
+    }
+    this.relAttrCount++;
     peer.routeCount--;
     if (flags & STALE) peer.staleCount--;
     this.routeTotal--;
@@ -505,6 +522,7 @@ export class LocRib {
       }
       if (this.unlink(peer, slot, i, prev)) changed.push(slot);
     }
+    this.flushAttrReleases();
     this.emit(changed);
     return changed;
   }

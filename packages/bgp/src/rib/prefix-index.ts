@@ -89,8 +89,10 @@ export class PrefixIndex {
     if (typeof key === 'string') return this.v6.get(key) ?? -1;
     const table = this.table;
     const mask = this.mask;
-    const len = key % 64;
-    const addr = ((key - len) / 64) | 0;
+    // key = addr * 64 + len with addr < 2^32: truncation gives the address (no floating modulo)
+    const a32 = (key / 64) >>> 0;
+    const len = key - a32 * 64;
+    const addr = a32 | 0; // as the table holds it
     let i = homeV4(addr, len) & mask;
     for (;;) {
       const t = table[2 * i]!;
@@ -112,8 +114,10 @@ export class PrefixIndex {
     }
     let table = this.table;
     let mask = this.mask;
-    const len = key % 64;
-    const addr = ((key - len) / 64) | 0;
+    // key = addr * 64 + len with addr < 2^32: truncation gives the address (no floating modulo)
+    const a32 = (key / 64) >>> 0;
+    const len = key - a32 * 64;
+    const addr = a32 | 0; // as the table holds it
     const h = homeV4(addr, len);
     let i = h & mask;
     let tomb = -1;
@@ -253,8 +257,10 @@ export class PrefixIndex {
   private deleteV4(key: number): void {
     const table = this.table;
     const mask = this.mask;
-    const len = key % 64;
-    const addr = ((key - len) / 64) | 0;
+    // key = addr * 64 + len with addr < 2^32: truncation gives the address (no floating modulo)
+    const a32 = (key / 64) >>> 0;
+    const len = key - a32 * 64;
+    const addr = a32 | 0; // as the table holds it
     let i = homeV4(addr, len) & mask;
     for (;;) {
       const t = table[2 * i]!;

@@ -82,7 +82,8 @@ function v4Frames(keys: ArrayLike<PrefixKey>, attrBytes: Uint8Array | null, max:
     let size = 0;
     let j = i;
     while (j < n) {
-      const nb = 1 + ((((keys[j] as number) % 64) + 7) >> 3);
+      const kj = keys[j] as number;
+      const nb = 1 + ((kj - ((kj / 64) >>> 0) * 64 + 7) >> 3);
       if (size + nb > room) break;
       size += nb;
       j++;
@@ -107,9 +108,9 @@ function v4Frames(keys: ArrayLike<PrefixKey>, attrBytes: Uint8Array | null, max:
     }
     for (; i < j; i++) {
       const key = keys[i] as number;
-      const len = key % 64;
+      const addr = (key / 64) >>> 0;
+      const len = key - addr * 64;
       const nb = (len + 7) >> 3;
-      const addr = (key - len) / 64;
       b[o++] = len;
       if (nb > 0) b[o++] = addr >>> 24;
       if (nb > 1) b[o++] = (addr >>> 16) & 255;

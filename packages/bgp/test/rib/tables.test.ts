@@ -383,6 +383,9 @@ describe('PrefixIndex under churn', () => {
     for (let i = 0; i < 4000; i++) keys.push(v4Key(0x14000000 + i * 256, 24));
     for (let i = 0; i < 2000; i++) keys.push(v4Key(0x0a000000 + i, 32));
     for (let i = 0; i < 1000; i++) keys.push(v4Key(0x30000000 + i * 256, 25), v4Key(0x30000080 + i * 256, 25));
+    // addresses with the top bit set (negative as int32), and the extremes
+    for (let i = 0; i < 1000; i++) keys.push(v4Key(0xc6336400 + i * 256, 24), v4Key(0xfffff000 + i * 4, 30));
+    keys.push(v4Key(0, 0), v4Key(0x80000000, 1), v4Key(0xffffffff, 32));
     let x = 12345;
     const rnd = () => {
       x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
