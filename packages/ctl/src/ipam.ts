@@ -66,6 +66,7 @@ export function formatIpamShow(r: IpamShowReport): string {
       ]),
     ),
   );
+  if (r.unusedPools.length > 0) out.push('');
   for (const u of r.unusedPools) out.push(`pool ${u.name} (${u.cidr}) is not used: ${u.error}`);
   out.push(
     '',

@@ -885,7 +885,7 @@ export class BlockAllocator implements Ipam {
       const p = await this.store.pools.get(name);
       const fins = p?.metadata?.finalizers ?? [];
       if (p && p.metadata?.deletionTimestamp !== undefined && fins.includes(POOL_FINALIZER)) {
-        await this.store.pools.setFinalizers(
+        await this.store.pools.setFinalizers?.(
           name,
           fins.filter((f) => f !== POOL_FINALIZER),
           p.resourceVersion,

