@@ -87,6 +87,8 @@ interface Slot {
   fsm: FsmState;
   link: Link | undefined;
   readonly timers: Map<FixedTimer, TimerHandle>;
+  /** When the hold timer is due (clock ms); its restarts only move this (see #startFixed). */
+  holdDue: number;
   /** False for the second connection of a collision. */
   primary: boolean;
 }
@@ -289,7 +291,7 @@ export class Session {
       delayOpenTime: this.config.delayOpen ?? 0,
       sendNotificationWithoutOpen: this.config.sendNotificationWithoutOpen ?? true,
     });
-    return { fsm, link: undefined, timers: new Map(), primary };
+    return { fsm, link: undefined, timers: new Map(), primary, holdDue: 0 };
   }
 
   #dispatch(slot: Slot, event: FsmEvent, ctx: Context = {}): void {
@@ -448,18 +450,39 @@ export class Session {
   // ---- timers ----
 
   #startFixed(slot: Slot, timer: FixedTimer, ms: number): void {
+    if (timer === 'hold') {
+      // restarted on every message received: moving a deadline is cheaper than a new timer per
+      // UPDATE; the pending timer, when it fires early, waits out the rest
+      const due = this.#clock.now() + ms;
+      if (slot.timers.has('hold') && due >= slot.holdDue) {
+        slot.holdDue = due;
+        return;
+      }
+      this.#stopFixed(slot, timer);
+      slot.holdDue = due;
+      this.#armHold(slot, ms);
+      return;
+    }
     this.#stopFixed(slot, timer);
     const event: FsmEvent =
-      timer === 'hold'
-        ? { type: 'HoldTimer_Expires' }
-        : timer === 'keepalive'
-          ? { type: 'KeepaliveTimer_Expires' }
-          : { type: 'DelayOpenTimer_Expires' };
+      timer === 'keepalive' ? { type: 'KeepaliveTimer_Expires' } : { type: 'DelayOpenTimer_Expires' };
     slot.timers.set(
       timer,
       this.#clock.setTimeout(() => {
         slot.timers.delete(timer);
         this.#dispatch(slot, event);
+      }, ms),
+    );
+  }
+
+  #armHold(slot: Slot, ms: number): void {
+    slot.timers.set(
+      'hold',
+      this.#clock.setTimeout(() => {
+        slot.timers.delete('hold');
+        const left = slot.holdDue - this.#clock.now();
+        if (left > 0) this.#armHold(slot, left);
+        else this.#dispatch(slot, { type: 'HoldTimer_Expires' });
       }, ms),
     );
   }

@@ -4,6 +4,7 @@
 // everything else goes through the codec.
 import type { OutBatch, PrefixKey } from '../rib/index.js';
 import {
+  encodeIpv4Attributes,
   encodeMessage,
   encodeUpdates,
   encodeWithdrawals,
@@ -141,10 +142,7 @@ export function encodeBatches(batches: readonly OutBatch[], codec: SessionCodecO
     if (b.announced.length > 0 && b.attrSet) {
       const attrs = b.attrSet.attrs;
       if (fast4) {
-        const nh = attrs.nextHop ?? '0.0.0.0';
-        const probe = encodeUpdates(attrs, [keyToNlri(b.announced[0]!)], IPV4, nh, codec)[0]!;
-        const tal = (probe[21]! << 8) | probe[22]!;
-        v4Frames(b.announced, probe.subarray(23, 23 + tal), max, sink);
+        v4Frames(b.announced, encodeIpv4Attributes(attrs, attrs.nextHop ?? '0.0.0.0', codec), max, sink);
       } else if (b.family === IPV4) {
         for (const f of encodeUpdates(attrs, b.announced.map(keyToNlri), IPV4, attrs.nextHop ?? '0.0.0.0', codec))
           sink.push(f);

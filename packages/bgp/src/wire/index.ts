@@ -71,6 +71,7 @@ export {
 export * from './types.js';
 export {
   decodeUpdateFast,
+  encodeIpv4Attributes,
   encodeUpdates,
   encodeWithdrawals,
   endOfRib,

@@ -356,6 +356,17 @@ export function encodeUpdate(m: UpdateMessage, opts: SessionCodecOptions): Uint8
 // Attribute bytes are built here then copied into each message; the encoders are synchronous.
 const scratch = new ByteWriter(4096);
 
+/**
+ * The path attribute field of an IPv4 UPDATE carrying `attrs` with NEXT_HOP `nextHop`: a view into
+ * a scratch buffer, valid until the next encoding call (copy it to keep it).
+ */
+export function encodeIpv4Attributes(attrs: PathAttributes, nextHop: string, opts: SessionCodecOptions): Uint8Array {
+  const aw = scratch;
+  aw.pos = 0;
+  encodePathAttributes(attrs, opts, aw, nextHop);
+  return aw.buf.subarray(0, aw.pos);
+}
+
 /** Next hop for encodeUpdates: IPv4 text, or IPv6 global plus optional link-local. */
 export type UpdateNextHop = string | NextHopAddresses;
 

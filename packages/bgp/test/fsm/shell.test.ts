@@ -101,6 +101,21 @@ describe('session shell: timers', () => {
     expect(rig.connector.attempts).toHaveLength(2);
   });
 
+  it('hold timer expires exactly hold time after the last message, however many restarts came before', async () => {
+    const rig = new Rig({ fastUpdates: true });
+    const peer = await rig.establish(peerOpen({ holdTime: 30 }));
+    for (let i = 0; i < 50; i++) {
+      await rig.advance(700);
+      peer.send(i % 3 ? UPDATE : { type: 4 });
+      await flush();
+    }
+    await rig.advance(29_999);
+    expect(rig.session.state).toBe('Established');
+    await rig.advance(1);
+    expect(rig.session.state).toBe('Idle');
+    expect(hex(peer.frames.at(-1))).toBe(notificationBytes(4, 0));
+  });
+
   it('hold timer is restarted by KEEPALIVE and UPDATE', async () => {
     const rig = new Rig();
     const peer = await rig.establish(peerOpen({ holdTime: 30 }));
