@@ -554,6 +554,13 @@ export class AttrSetRegistry {
     const live = this.arenaUsed - this.arenaDead;
     let size = this.arena.length;
     while ((live + need) * 4 > size * 3) size *= 2;
+    if (this.arenaDead * 4 < live) {
+      // little to reclaim (a table being loaded): grow, keeping offsets
+      const grown = new Uint8Array(Math.max(size, this.arena.length * 2));
+      grown.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = grown;
+      return;
+    }
     const arena = new Uint8Array(size);
     let used = 0;
     for (let id = 1; id < this.byId.length; id++) {
