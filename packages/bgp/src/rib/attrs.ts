@@ -230,6 +230,7 @@ class CanonicalWriter {
     this.pos += v.length;
   }
 
+  /** An empty list is no attribute (encoders leave it out); an empty AS_PATH is one. */
   write(a: PathAttributes): number {
     this.pos = 0;
     if (a.origin !== undefined) {
@@ -263,17 +264,17 @@ class CanonicalWriter {
       this.u32(a.aggregator.asn);
       this.text(a.aggregator.address);
     }
-    if (a.communities) {
+    if (a.communities && a.communities.length > 0) {
       this.u8(8);
       this.u32(a.communities.length);
       for (const c of a.communities) this.u32(c);
     }
-    if (a.extendedCommunities) {
+    if (a.extendedCommunities && a.extendedCommunities.length > 0) {
       this.u8(16);
       this.u32(a.extendedCommunities.length);
       for (const e of a.extendedCommunities) this.bytes(e);
     }
-    if (a.largeCommunities) {
+    if (a.largeCommunities && a.largeCommunities.length > 0) {
       this.u8(32);
       this.u32(a.largeCommunities.length);
       for (const l of a.largeCommunities) {
@@ -286,12 +287,12 @@ class CanonicalWriter {
       this.u8(9);
       this.text(a.originatorId);
     }
-    if (a.clusterList) {
+    if (a.clusterList && a.clusterList.length > 0) {
       this.u8(10);
       this.u32(a.clusterList.length);
       for (const c of a.clusterList) this.text(c);
     }
-    if (a.unknown) {
+    if (a.unknown && a.unknown.length > 0) {
       this.u8(255);
       this.u32(a.unknown.length);
       for (const u of a.unknown) {

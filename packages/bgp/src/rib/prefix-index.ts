@@ -55,7 +55,9 @@ export class PrefixIndex {
   private refs: Int32Array;
   private capacity: number;
   private used = 0;
-  private freeList: number[] = [];
+  /** Free slots, a stack linked through keyAddr (a free slot has no key): no array to grow. */
+  private freeHead = -1;
+  private freeCount = 0;
   private readonly growHandlers: ((capacity: number) => void)[] = [];
 
   constructor(initialCapacity = 1024) {
@@ -71,7 +73,7 @@ export class PrefixIndex {
 
   /** Number of live slots. */
   get size(): number {
-    return this.used - this.freeList.length;
+    return this.used - this.freeCount;
   }
 
   /** Slot capacity: every slot number is below it. */
@@ -130,7 +132,7 @@ export class PrefixIndex {
     }
     const slot = this.allocSlot();
     if (slot >= MAX_SLOTS) {
-      this.freeList.push(slot);
+      this.pushFree(slot);
       throw new RangeError(`prefix index full: more than ${MAX_SLOTS} prefixes`);
     }
     this.keyAddr[slot] = addr;
@@ -199,8 +201,12 @@ export class PrefixIndex {
   }
 
   private allocSlot(): number {
-    const reused = this.freeList.pop();
-    if (reused !== undefined) return reused;
+    if (this.freeHead >= 0) {
+      const s = this.freeHead;
+      this.freeHead = this.keyAddr[s]! === 0xffffffff ? -1 : this.keyAddr[s]!;
+      this.freeCount--;
+      return s;
+    }
     // grow by 4 while small (fewer copies and rehashes on a table load), by 2 when large
     if (this.used === this.capacity) this.growSlots(this.capacity * (this.capacity < GROW_FAST_BELOW ? 4 : 2));
     return this.used++;
@@ -251,7 +257,13 @@ export class PrefixIndex {
         this.keyStr.delete(slot);
       }
     }
-    this.freeList.push(slot);
+    this.pushFree(slot);
+  }
+
+  private pushFree(slot: number): void {
+    this.keyAddr[slot] = this.freeHead < 0 ? 0xffffffff : this.freeHead;
+    this.freeHead = slot;
+    this.freeCount++;
   }
 
   private deleteV4(key: number): void {

@@ -346,6 +346,10 @@ describe('AttrSetRegistry (hashed canonical bytes, fields by id)', () => {
     );
     expect([a.localPref, a.originatorId, a.origin, a.med]).toEqual([-1, -1, 0, 5]);
     expect(reg.lookup(attrs({ med: 5, communities: [1, 2] }))).toBe(a);
+    // an empty list is no attribute (as on the wire); an empty AS_PATH is one
+    const e = reg.intern({ origin: 0, asPath: [], communities: [], largeCommunities: [], clusterList: [] });
+    expect(reg.intern({ origin: 0, asPath: [] })).toBe(e);
+    expect(reg.intern({ origin: 0 })).not.toBe(e);
   });
 
   it('stays exact through growth, releases, id reuse and arena compaction', () => {
