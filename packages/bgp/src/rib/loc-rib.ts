@@ -438,7 +438,7 @@ export class LocRib {
       return n;
     }
     if (this.nodeHigh === this.nPeer.length) {
-      const cap = this.nPeer.length * (this.nPeer.length < 1 << 18 ? 4 : 2);
+      const cap = this.nPeer.length * (this.nPeer.length < 1 << 16 ? 4 : 2);
       this.nPeer = growInt32(this.nPeer, cap);
       this.nAttr = growInt32(this.nAttr, cap);
       this.nSlot = growInt32(this.nSlot, cap);

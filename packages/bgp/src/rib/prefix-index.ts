@@ -12,7 +12,7 @@ const NOT_V4 = 255;
 /** A deleted bucket: probes go on past it, inserts reuse it. Its low 6 bits (62) match no length. */
 const TOMB = -2;
 /** Slot capacity below which slots grow fourfold instead of twofold. */
-const GROW_FAST_BELOW = 1 << 18;
+const GROW_FAST_BELOW = 1 << 16;
 
 /** Most slots: a bucket packs slot * 64 + prefix length into one Int32. */
 const MAX_SLOTS = 1 << 25;
