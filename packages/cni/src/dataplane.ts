@@ -1,4 +1,4 @@
-import { readFile, statfs, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile, statfs, writeFile } from 'node:fs/promises';
 import { GATEWAY_V4, GATEWAY_V6, HOST_VETH_MAC, HOST_VETH_PATTERN, POD_ROUTE_PROTOCOL } from './constants.js';
 import { ip } from './exec.js';
 import { CniError, CniErrorCode } from './protocol.js';
@@ -76,28 +76,189 @@ async function batch(lines: readonly string[], what: string, netns?: string): Pr
     );
 }
 
+interface HostJob {
+  readonly lines: readonly string[];
+  /** An open network-namespace fd the lines name as `NETNS_FD` (held so it cannot vanish mid-batch). */
+  readonly fd?: number;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** Stands for the job's namespace fd in a host line; replaced by `/proc/self/fd/N` of the `ip` process. */
+const NETNS_FD = '@NETNS@';
+const FAILED_LINE = /^Command failed -:(\d+)$/;
+
 /**
- * Creates the veth pair and everything around it:
- * host end (fixed MAC, proxy ARP, proxy NDP, forwarding, /32 and /128 routes with
- * {@link POD_ROUTE_PROTOCOL}), pod end (its /32 and /128, pinned gateway neighbours, default
- * routes via the link-local gateways, onlink). IPv4 only: two `ip -batch` processes, one after
- * the other; with IPv6: three.
+ * Group commit for the host side of concurrent pods: `ip` lines of every pod that asked while a
+ * batch was running go into the next one, a single `ip -batch - -force` process (20 pods of a
+ * burst: 2–3 processes instead of 20). `-force` runs every line even after one failed and names
+ * each failed line (`Command failed -:N`) after its error, so a failure fails only the pod whose
+ * line it was, with that pod's lines as the CNI error's details. Namespaces are passed as fds
+ * held open by the caller, so a namespace removed mid-burst cannot make `ip` exit on a bad
+ * argument (which would leave the lines after it unrun and unreported).
  */
-export async function setupPod(link: PodLink, addrs: PodAddresses): Promise<void> {
+export class HostBatcher {
+  #queue: HostJob[] = [];
+  #running = false;
+  /** `ip` processes run and pods' line groups they carried, for tests and the daemon's stats. */
+  readonly stats = { batches: 0, jobs: 0, largest: 0 };
+
+  run(lines: readonly string[], what: string, fd?: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({
+        lines,
+        ...(fd === undefined ? {} : { fd }),
+        resolve,
+        reject: (e) =>
+          reject(
+            new CniError(
+              CniErrorCode.plumbingFailed,
+              `${what} failed: ${e.message}`,
+              lines.join('\n').replaceAll(NETNS_FD, 'CNI_NETNS'),
+            ),
+          ),
+      });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const jobs = this.#queue;
+        this.#queue = [];
+        await this.#runBatch(jobs).catch((e: unknown) => {
+          for (const j of jobs) j.reject(e instanceof Error ? e : new Error(String(e)));
+        });
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #runBatch(jobs: readonly HostJob[]): Promise<void> {
+    this.stats.batches++;
+    this.stats.jobs += jobs.length;
+    this.stats.largest = Math.max(this.stats.largest, jobs.length);
+    const fds: number[] = [];
+    const owner: number[] = []; // 1-based line number -> job index
+    const text: string[] = [];
+    jobs.forEach((j, i) => {
+      let path = '';
+      if (j.fd !== undefined) {
+        path = `/proc/self/fd/${3 + fds.length}`;
+        fds.push(j.fd);
+      }
+      for (const l of j.lines) {
+        text.push(l.replaceAll(NETNS_FD, path));
+        owner.push(i);
+      }
+    });
+    const r = await ip(['-batch', '-', '-force'], { input: `${text.join('\n')}\n`, fds });
+    const failed = new Map<number, string[]>();
+    let msg: string[] = [];
+    let last = 0;
+    for (const line of r.stderr.split('\n')) {
+      const m = FAILED_LINE.exec(line.trim());
+      if (m === null) {
+        if (line.trim() !== '') msg.push(line.trim());
+        continue;
+      }
+      last = Number(m[1]);
+      const job = owner[last - 1];
+      if (job !== undefined) failed.set(job, [...(failed.get(job) ?? []), ...msg]);
+      msg = [];
+    }
+    // `ip` stopped without naming the line (it exits on an argument it cannot parse): the lines
+    // after the last named one may not have run, so their pods fail (and clean up after themselves).
+    const unreported = r.code !== 0 && (msg.length > 0 || failed.size === 0);
+    jobs.forEach((j, i) => {
+      const lastLine = owner.lastIndexOf(i) + 1;
+      const errs = failed.get(i);
+      if (errs !== undefined) j.reject(new Error(errs.join('; ') || `ip exited ${r.code}`));
+      else if (unreported && lastLine > last)
+        j.reject(new Error(msg.join('; ') || `ip -batch exited ${r.code} without naming the failed line`));
+      else j.resolve();
+    });
+  }
+}
+
+/** The host side of every pod plumbed by this process. */
+export const hostBatcher = new HostBatcher();
+
+/** The veth of a pod between {@link preparePod} (before its addresses are known) and {@link finishPod}. */
+export interface PreparedPod {
+  readonly link: PodLink;
+  readonly ipv6: boolean;
+}
+
+/**
+ * The part of ADD that needs no address, run while IPAM allocates: the veth pair (pod end moved
+ * into the pod's namespace), the host end's sysctls, and for IPv4 only the host end up (with
+ * IPv6 the host end's link-local, the pods' gateway, must skip DAD, so it comes up only after
+ * `accept_dad=0`, in {@link finishPod}). The host lines join the burst's host batch.
+ */
+export async function preparePod(
+  link: PodLink,
+  ipv6: boolean,
+  batcher: HostBatcher = hostBatcher,
+): Promise<PreparedPod> {
   const { hostIf, podIf, netns, mtu } = link;
   // A stale host end with this pod's name (a sandbox of the same pod that was never DELeted)
   // would block the new one; it belongs to the same pod, so it goes.
   const stale = await linkExists(hostIf);
-  const create = [
-    ...(stale ? [`link del ${hostIf}`] : []),
-    `link add ${hostIf} mtu ${mtu} address ${HOST_VETH_MAC} type veth peer name ${podIf} mtu ${mtu} address ${link.podMac} netns ${netns}`,
-  ];
+  let fh: FileHandle;
+  try {
+    fh = await open(netns, 'r');
+  } catch (e) {
+    throw new CniError(
+      CniErrorCode.unknownContainer,
+      `network namespace ${netns} cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}): the container is gone or CNI_NETNS is wrong`,
+    );
+  }
+  try {
+    await batcher.run(
+      [
+        ...(stale ? [`link del ${hostIf}`] : []),
+        `link add ${hostIf} mtu ${mtu} address ${HOST_VETH_MAC} type veth peer name ${podIf} mtu ${mtu} address ${link.podMac} netns ${NETNS_FD}`,
+        ...(ipv6 ? [] : [`link set ${hostIf} up`]),
+      ],
+      `creating veth ${hostIf} <-> ${podIf} in ${netns}`,
+      fh.fd,
+    );
+  } finally {
+    await fh.close();
+  }
   const sysctls: [string, string][] = [
     [`net/ipv4/conf/${hostIf}/proxy_arp`, '1'],
     [`net/ipv4/neigh/${hostIf}/proxy_delay`, '0'],
     [`net/ipv4/conf/${hostIf}/forwarding`, '1'],
   ];
-  const host = [`link set ${hostIf} up`];
+  if (ipv6)
+    sysctls.push(
+      [`net/ipv6/conf/${hostIf}/accept_dad`, '0'],
+      [`net/ipv6/conf/${hostIf}/proxy_ndp`, '1'],
+      [`net/ipv6/conf/${hostIf}/forwarding`, '1'],
+    );
+  await Promise.all(sysctls.map(([k, v]) => sysctl(k, v)));
+  if (ipv6) await ensureIpv6Forwarding();
+  return { link, ipv6 };
+}
+
+/**
+ * The rest of ADD once the addresses are known, host and pod side at once: on the host the
+ * /32 (/128) routes with {@link POD_ROUTE_PROTOCOL} (in the burst's host batch); in the pod
+ * (one `ip -batch` through nsenter) lo and the pod end up, its addresses, the pinned gateway
+ * neighbours and the default routes via the link-local gateways, onlink.
+ */
+export async function finishPod(
+  p: PreparedPod,
+  addrs: PodAddresses,
+  batcher: HostBatcher = hostBatcher,
+): Promise<void> {
+  const { hostIf, podIf, netns } = p.link;
+  const host = p.ipv6 ? [`link set ${hostIf} up`] : [];
   const pod = ['link set lo up', `link set ${podIf} up`];
   if (addrs.v4 !== undefined) {
     host.push(`route replace ${addrs.v4}/32 dev ${hostIf} proto ${POD_ROUTE_PROTOCOL} scope link`);
@@ -107,37 +268,16 @@ export async function setupPod(link: PodLink, addrs: PodAddresses): Promise<void
       `route replace default via ${GATEWAY_V4} dev ${podIf} onlink`,
     );
   }
-  const what = `creating and configuring veth ${hostIf} <-> ${podIf} in ${netns}`;
-  if (addrs.v6 === undefined) {
-    // IPv4 only: one host process creates, raises and routes the host end; its sysctls and the
-    // pod side follow in parallel. Nothing reaches the pod before its address exists, and the
-    // pod's gateway neighbour is pinned, so proxy ARP and forwarding only have to be on before
-    // ADD returns. (Every process the daemon spawns costs its event loop ~2 ms of fork.)
-    await batch([...create, ...host], what);
-    await Promise.all([
-      ...sysctls.map(([k, v]) => sysctl(k, v)),
-      batch(pod, `configuring ${podIf} in ${netns}`, netns),
-    ]);
-    return;
+  if (addrs.v6 !== undefined) {
+    host.push(`route replace ${addrs.v6}/128 dev ${hostIf} proto ${POD_ROUTE_PROTOCOL}`);
+    pod.push(
+      `addr add ${addrs.v6}/128 dev ${podIf} nodad`,
+      `neigh replace ${GATEWAY_V6} lladdr ${HOST_VETH_MAC} dev ${podIf} nud permanent`,
+      `route replace default via ${GATEWAY_V6} dev ${podIf}`,
+    );
   }
-  // IPv6: the host end's link-local (the pods' gateway) must skip DAD, so its sysctls come
-  // before the link is up: create, sysctls, then host and pod side in parallel.
-  await batch(create, `creating veth ${hostIf} <-> ${podIf} in ${netns}`);
-  sysctls.push(
-    [`net/ipv6/conf/${hostIf}/accept_dad`, '0'],
-    [`net/ipv6/conf/${hostIf}/proxy_ndp`, '1'],
-    [`net/ipv6/conf/${hostIf}/forwarding`, '1'],
-  );
-  await Promise.all(sysctls.map(([k, v]) => sysctl(k, v)));
-  await ensureIpv6Forwarding();
-  host.push(`route replace ${addrs.v6}/128 dev ${hostIf} proto ${POD_ROUTE_PROTOCOL}`);
-  pod.push(
-    `addr add ${addrs.v6}/128 dev ${podIf} nodad`,
-    `neigh replace ${GATEWAY_V6} lladdr ${HOST_VETH_MAC} dev ${podIf} nud permanent`,
-    `route replace default via ${GATEWAY_V6} dev ${podIf}`,
-  );
   await Promise.all([
-    batch(host, `configuring host end ${hostIf}`),
+    host.length === 0 ? undefined : batcher.run(host, `configuring host end ${hostIf}`),
     batch(pod, `configuring ${podIf} in ${netns}`, netns),
   ]);
 }

@@ -6,10 +6,22 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
-/** Runs a program to completion, feeding `input` on stdin. Never throws for a non-zero exit. */
-export function exec(file: string, args: readonly string[], input?: string): Promise<ExecResult> {
+/**
+ * Runs a program to completion, feeding `input` on stdin. Never throws for a non-zero exit.
+ * `fds` are open descriptors of this process handed to the child as its fds 3, 4, ….
+ */
+export function exec(
+  file: string,
+  args: readonly string[],
+  input?: string,
+  fds: readonly number[] = [],
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+    if (child.stdout === null || child.stderr === null || child.stdin === null) {
+      reject(new Error(`spawning ${file}: no pipes`));
+      return;
+    }
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -31,7 +43,10 @@ export function exec(file: string, args: readonly string[], input?: string): Pro
  * `ip` in this process's network namespace, or in the namespace at `netnsPath` through nsenter
  * (iproute2's `-n` only accepts names under /run/netns, the runtime may hand us /proc/PID/ns/net).
  */
-export function ip(args: readonly string[], opts: { netns?: string; input?: string } = {}): Promise<ExecResult> {
-  if (opts.netns === undefined) return exec('ip', args, opts.input);
-  return exec('nsenter', [`--net=${opts.netns}`, '--', 'ip', ...args], opts.input);
+export function ip(
+  args: readonly string[],
+  opts: { netns?: string; input?: string; fds?: readonly number[] } = {},
+): Promise<ExecResult> {
+  if (opts.netns === undefined) return exec('ip', args, opts.input, opts.fds);
+  return exec('nsenter', [`--net=${opts.netns}`, '--', 'ip', ...args], opts.input, opts.fds);
 }

@@ -17,10 +17,11 @@ import {
   deleteHostEndIfRoutes,
   deleteLink,
   detectMtu,
+  finishPod,
   netnsExists,
   type PodAddresses,
   podRoutes,
-  setupPod,
+  preparePod,
   teardownPod,
 } from './dataplane.js';
 import { ipamError, type PodIpam, SocketIpam, SocketUnavailableError } from './ipam-client.js';
@@ -178,21 +179,43 @@ async function add(e: CniEnv, conf: NetConf, ipam: PodIpam): Promise<CniResult> 
   };
   if (pod.namespace !== undefined) attributes.namespace = pod.namespace;
   if (pod.name !== undefined) attributes.pod = pod.name;
-  let allocation: Awaited<ReturnType<PodIpam['allocate']>>;
-  try {
-    allocation = await ipam.allocate({
+  const mac = podMac(e.containerId, e.ifname);
+  const link = { hostIf, podIf: e.ifname, podMac: mac, netns: e.netns, mtu };
+  // leave nothing behind: the runtime will retry ADD after DEL, but may not DEL after a failed ADD
+  const unplumb = async (): Promise<void> => {
+    await teardownPod(e.netns, e.ifname).catch(() => undefined);
+    await deleteLink(hostIf).catch(() => undefined);
+  };
+  // The veth needs no address: it is created while IPAM allocates (the two overlap), and only
+  // the addresses and routes wait for the allocation.
+  const [prepared, allocated] = await Promise.allSettled([
+    preparePod(link, conf.ipv6),
+    ipam.allocate({
       handle,
       node,
       ipv4: conf.ipv4 ? 1 : 0,
       ipv6: conf.ipv6 ? 1 : 0,
       attributes,
-    });
-  } catch (err) {
-    throw ipamError(err, `allocating an address for ${pod.namespace ?? '?'}/${pod.name ?? e.containerId}`);
+    }),
+  ]);
+  if (allocated.status === 'rejected') {
+    if (
+      prepared.status === 'fulfilled' ||
+      !(prepared.reason instanceof CniError && prepared.reason.code === CniErrorCode.unknownContainer)
+    )
+      await unplumb();
+    throw ipamError(allocated.reason, `allocating an address for ${pod.namespace ?? '?'}/${pod.name ?? e.containerId}`);
+  }
+  const allocation = allocated.value;
+  if (prepared.status === 'rejected') {
+    await unplumb();
+    await ipam.releaseByHandle(handle).catch(() => 0);
+    throw prepared.reason;
   }
   const v4 = allocation.addresses.find((a) => a.family === 4)?.address;
   const v6 = allocation.addresses.find((a) => a.family === 6)?.address;
   if ((conf.ipv4 && v4 === undefined) || (conf.ipv6 && v6 === undefined)) {
+    await unplumb();
     await ipam.releaseByHandle(handle).catch(() => 0);
     throw new CniError(
       CniErrorCode.noFreeAddress,
@@ -200,13 +223,10 @@ async function add(e: CniEnv, conf: NetConf, ipam: PodIpam): Promise<CniResult> 
     );
   }
   const addrs: PodAddresses = { ...(v4 === undefined ? {} : { v4 }), ...(v6 === undefined ? {} : { v6 }) };
-  const mac = podMac(e.containerId, e.ifname);
   try {
-    await setupPod({ hostIf, podIf: e.ifname, podMac: mac, netns: e.netns, mtu }, addrs);
+    await finishPod(prepared.value, addrs);
   } catch (err) {
-    // leave nothing behind: the runtime will retry ADD after DEL, but may not DEL after a failed ADD
-    await teardownPod(e.netns, e.ifname).catch(() => undefined);
-    await deleteLink(hostIf).catch(() => undefined);
+    await unplumb();
     await ipam.releaseByHandle(handle).catch(() => 0);
     throw err;
   }
