@@ -10,7 +10,7 @@ import type { AttrSet } from './attrs.js';
 import type { LocRib } from './loc-rib.js';
 import type { RibPeer } from './peer.js';
 import type { PrefixKey } from './prefix.js';
-import { growInt32, growUint8 } from './prefix-index.js';
+import { allocInt32, allocUint8, growInt32, growUint8 } from './prefix-index.js';
 
 /** Computes what to send to one peer for a best route. Built by `policy/` (`createExporter`). */
 export interface Exporter {
@@ -77,8 +77,8 @@ export class AdjRibOut {
     this.maxPer = options.maxPrefixesPerBatch ?? Number.POSITIVE_INFINITY;
     this.consumer = nextConsumer++ * 65536;
     const cap = rib.prefixes.slotCapacity;
-    this.adv = new Int32Array(cap);
-    this.dirty = new Uint8Array(cap);
+    this.adv = allocInt32(cap);
+    this.dirty = allocUint8(cap);
     rib.prefixes.onGrow((c) => {
       this.adv = growInt32(this.adv, c);
       this.dirty = growUint8(this.dirty, c);

@@ -8,7 +8,7 @@ import type { PathAttributes } from '../wire/types.js';
 import { AttrSet, AttrSetRegistry } from './attrs.js';
 import { type RibPeer, RibPeer as RibPeerClass, type RibPeerConfig, RibPeerConfigError } from './peer.js';
 import type { PrefixKey } from './prefix.js';
-import { growInt32, growUint8, PrefixIndex } from './prefix-index.js';
+import { allocInt32, allocUint8, growInt32, growUint8, PrefixIndex } from './prefix-index.js';
 
 const STALE = 1;
 const MULTIPATH = 2;
@@ -107,18 +107,18 @@ export class LocRib {
       ? { maxPaths: options.multipath.maxPaths ?? 16, asPath: options.multipath.asPath ?? 'identical' }
       : null;
     const cap = this.prefixes.slotCapacity;
-    this.head = new Int32Array(cap).fill(-1);
-    this.bestNode = new Int32Array(cap).fill(-1);
+    this.head = allocInt32(cap, -1);
+    this.bestNode = allocInt32(cap, -1);
     this.prefixes.onGrow((c) => {
       this.head = growInt32(this.head, c, -1);
       this.bestNode = growInt32(this.bestNode, c, -1);
     });
     const n = Math.max(16, options.initialCapacity ?? 1024);
-    this.nPeer = new Int32Array(n);
-    this.nAttr = new Int32Array(n);
-    this.nSlot = new Int32Array(n);
-    this.nNext = new Int32Array(n);
-    this.nFlags = new Uint8Array(n);
+    this.nPeer = allocInt32(n);
+    this.nAttr = allocInt32(n);
+    this.nSlot = allocInt32(n);
+    this.nNext = allocInt32(n);
+    this.nFlags = allocUint8(n);
   }
 
   // ---- peers ----

@@ -64,9 +64,9 @@ export class PrefixIndex {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
     this.capacity = cap;
-    this.keyAddr = new Uint32Array(cap);
-    this.keyLen = new Uint8Array(cap).fill(NOT_V4);
-    this.refs = new Int32Array(cap);
+    this.keyAddr = allocUint32(cap);
+    this.keyLen = allocUint8(cap, NOT_V4);
+    this.refs = allocInt32(cap);
     this.table = new Int32Array(cap * 4).fill(EMPTY);
     this.mask = cap * 2 - 1;
   }
@@ -213,16 +213,9 @@ export class PrefixIndex {
   }
 
   private growSlots(cap: number): void {
-    const a = new Uint32Array(cap);
-    a.set(this.keyAddr);
-    this.keyAddr = a;
-    const l = new Uint8Array(cap);
-    l.set(this.keyLen);
-    l.fill(NOT_V4, this.keyLen.length);
-    this.keyLen = l;
-    const r = new Int32Array(cap);
-    r.set(this.refs);
-    this.refs = r;
+    this.keyAddr = growUint32(this.keyAddr, cap);
+    this.keyLen = growUint8(this.keyLen, cap, NOT_V4);
+    this.refs = growInt32(this.refs, cap);
     this.capacity = cap;
     for (const h of this.growHandlers) h(cap);
   }
@@ -296,16 +289,83 @@ export class PrefixIndex {
   }
 }
 
-/** Grows an Int32Array to `cap`, keeping contents, filling the new tail with `fill`. */
+// ---- growable typed arrays ----
+//
+// The per-slot and per-node arrays live on resizable ArrayBuffers (ES2024) that reserve room for
+// several times their size: growing them resizes in place (no copy, and no old array left for the
+// garbage collector, so a table load does not hold the old and the new array at once). Only when
+// the reservation is exhausted is a new, larger one made and the contents copied.
+
+/** Elements reserved per element allocated. */
+const RESERVE = 16;
+/** The most elements reserved for one array (2^27: 512 MiB of address space for an Int32Array). */
+const MAX_RESERVE = 1 << 27;
+
+/** ES2024 resizable ArrayBuffer (the project's lib is ES2023). */
+interface ResizableBuffer {
+  readonly resizable: boolean;
+  readonly maxByteLength: number;
+  resize(byteLength: number): void;
+}
+type ResizableCtor = new (byteLength: number, options: { maxByteLength: number }) => ArrayBuffer;
+
+function reserve(cap: number, bytes: number): ArrayBuffer {
+  const max = Math.max(cap, Math.min(cap * RESERVE, MAX_RESERVE));
+  return new (ArrayBuffer as unknown as ResizableCtor)(cap * bytes, { maxByteLength: max * bytes });
+}
+
+/** Grows the buffer of a length-tracking view in place; false when it cannot hold `cap` elements. */
+function growInPlace(a: Int32Array | Uint32Array | Uint8Array, cap: number): boolean {
+  const buf = a.buffer as unknown as ResizableBuffer;
+  const bytes = cap * a.BYTES_PER_ELEMENT;
+  if (!buf.resizable || bytes > buf.maxByteLength || a.byteOffset !== 0) return false;
+  buf.resize(bytes);
+  return true;
+}
+
+/** A growable Int32Array of `cap` elements set to `fill` (see growInt32). */
+export function allocInt32(cap: number, fill = 0): Int32Array {
+  const a = new Int32Array(reserve(cap, 4));
+  if (fill !== 0) a.fill(fill);
+  return a;
+}
+
+export function allocUint32(cap: number): Uint32Array {
+  return new Uint32Array(reserve(cap, 4));
+}
+
+export function allocUint8(cap: number, fill = 0): Uint8Array {
+  const a = new Uint8Array(reserve(cap, 1));
+  if (fill !== 0) a.fill(fill);
+  return a;
+}
+
+/** Grows an Int32Array to `cap`, keeping contents, filling the new tail with `fill`: in place when it can. */
 export function growInt32(a: Int32Array, cap: number, fill = 0): Int32Array {
-  const b = new Int32Array(cap);
-  b.set(a);
-  if (fill !== 0) b.fill(fill, a.length);
+  const old = a.length;
+  let b = a;
+  if (!growInPlace(a, cap)) {
+    b = allocInt32(cap);
+    b.set(a);
+  }
+  if (fill !== 0) b.fill(fill, old);
   return b;
 }
 
-export function growUint8(a: Uint8Array, cap: number): Uint8Array {
-  const b = new Uint8Array(cap);
+export function growUint32(a: Uint32Array, cap: number): Uint32Array {
+  if (growInPlace(a, cap)) return a;
+  const b = allocUint32(cap);
   b.set(a);
+  return b;
+}
+
+export function growUint8(a: Uint8Array, cap: number, fill = 0): Uint8Array {
+  const old = a.length;
+  let b = a;
+  if (!growInPlace(a, cap)) {
+    b = allocUint8(cap);
+    b.set(a);
+  }
+  if (fill !== 0) b.fill(fill, old);
   return b;
 }

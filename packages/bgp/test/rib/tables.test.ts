@@ -14,6 +14,7 @@ import {
   v4Key,
   v4KeyAddr,
 } from '../../src/rib/index.js';
+import { allocInt32, allocUint8, growInt32, growUint8 } from '../../src/rib/prefix-index.js';
 import { attrs, k, ribWith, seq } from './helpers.js';
 
 const local: LocalSpeaker = { asn: 64512, routerId: '10.0.0.1' };
@@ -471,5 +472,56 @@ describe('change events and slot lifetime', () => {
     expect(outB.takeBatches().reduce((n, x) => n + x.withdrawn.length, 0)).toBe(90);
     outA.close();
     outB.close();
+  });
+});
+
+describe('growable typed arrays', () => {
+  it('grow in place within their reservation, keeping contents and filling the new tail', () => {
+    const a = allocInt32(1024, -1);
+    a[5] = 7;
+    const b = growInt32(a, 4096, -1);
+    expect(b).toBe(a); // the same view: the buffer was resized, nothing copied
+    expect(b.length).toBe(4096);
+    expect(b[5]).toBe(7);
+    expect(b[1023]).toBe(-1);
+    expect(b[4095]).toBe(-1);
+    const u = allocUint8(16, 255);
+    const v = growUint8(u, 64, 255);
+    expect(v).toBe(u);
+    expect(v[63]).toBe(255);
+  });
+
+  it('copy into a larger reservation once theirs is used up, and accept plain arrays', () => {
+    const a = allocInt32(16);
+    a[3] = 9;
+    const big = growInt32(a, 1 << 20);
+    expect(big).not.toBe(a);
+    expect(big.length).toBe(1 << 20);
+    expect(big[3]).toBe(9);
+    expect(big[(1 << 20) - 1]).toBe(0);
+    const plain = new Int32Array([1, 2]);
+    const g = growInt32(plain, 8, -1);
+    expect(Array.from(g)).toEqual([1, 2, -1, -1, -1, -1, -1, -1]);
+    expect(growInt32(g, 64)).toBe(g); // the copy is growable
+  });
+
+  it('a table load from a small RIB (arrays grown in place and by copy) keeps every prefix, then frees them', () => {
+    const { rib, add } = ribWith({ initialCapacity: 16 });
+    const from = add();
+    const to = add();
+    const out = new AdjRibOut(rib, to, passThrough);
+    const keys = v4Keys(200_000);
+    for (let i = 0; i < keys.length; i += 1000)
+      rib.applyUpdate(from, attrs({ med: (i / 1000) % 2 }), keys.slice(i, i + 1000));
+    expect(rib.size).toBe(200_000);
+    const batches = out.takeBatches();
+    expect(batches.reduce((n, b) => n + b.announced.length, 0)).toBe(200_000);
+    for (const i of [0, 65_535, 65_536, 199_999])
+      expect(rib.best(keys[i]!)?.attrSet.attrs.med).toBe(Math.floor(i / 1000) % 2);
+    for (let i = 0; i < keys.length; i += 1000) rib.applyUpdate(from, null, [], keys.slice(i, i + 1000));
+    const w = out.takeBatches();
+    expect(w.reduce((n, b) => n + b.withdrawn.length, 0)).toBe(200_000);
+    expect(rib.prefixes.size).toBe(0);
+    expect(out.size).toBe(0);
   });
 });
