@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { hostBatcher } from './dataplane.js';
 import type { IpamRequest, IpamResponse, PodIpam } from './ipam-client.js';
 import { runPlugin } from './plugin.js';
 
@@ -24,6 +25,11 @@ export interface DaemonStats {
   readonly fallback: number;
   /** IPAM requests (allocate, release, handles) of the Node plugin. */
   readonly ipam: number;
+  /**
+   * Host-side `ip -batch` processes of the pods plumbed here (`batches`), the pods' line groups
+   * they carried (`jobs`, two per ADD) and the most in one process (`largest`).
+   */
+  readonly hostBatches: { readonly batches: number; readonly jobs: number; readonly largest: number };
 }
 
 /** The request header of the native front end (`shim/tortie-shim.c`). */
@@ -61,7 +67,12 @@ export class IpamServer implements AsyncDisposable {
   }
 
   get stats(): DaemonStats {
-    return { cni: { ...this.#stats.cni }, fallback: this.#stats.fallback, ipam: this.#stats.ipam };
+    return {
+      cni: { ...this.#stats.cni },
+      fallback: this.#stats.fallback,
+      ipam: this.#stats.ipam,
+      hostBatches: { ...hostBatcher.stats },
+    };
   }
 
   static async start(opts: IpamServerOptions): Promise<IpamServer> {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubernetesIpam } from '@tortie/ipam';
 import { Lab, type ManagedProcess, type Netns, requireRoot, tryRun } from '@tortie/testkit';
@@ -126,6 +126,56 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
     );
     for (const d of again) expect(d.exitCode, d.stdout).toBe(0);
   }, 300_000);
+
+  it('a burst with bad pods in it: the host side is batched, and only the bad pods fail, each with its own CNI error', async () => {
+    const before = await daemonStats(socket);
+    const good: Netns[] = [];
+    for (let i = 0; i < 8; i++) good.push(await lab.namespace(`g${i}`));
+    // a pod whose namespace already has an eth0: its veth cannot be created (in the batch)
+    const taken = await lab.namespace('taken');
+    await taken.ip(['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth9']);
+    const notNetns = join(dir.path, 'not-a-netns');
+    await writeFile(notNetns, '');
+    const jobs: [string, string][] = [
+      ...good.map((p, i): [string, string] => [`burst-g${i}`, netnsPath(p)]),
+      ['burst-taken', netnsPath(taken)],
+      ['burst-missing', '/run/netns/tortie-burst-missing'],
+      ['burst-file', notNetns],
+    ];
+    const rs = await Promise.all(jobs.map(([id, ns]) => invoke(node, podEnv('ADD', id, ns, id), conf)));
+    const byId = new Map(jobs.map(([id], i) => [id, rs[i]]));
+    for (let i = 0; i < good.length; i++) {
+      const r = byId.get(`burst-g${i}`);
+      expect(r?.exitCode, r?.stdout).toBe(0);
+    }
+    const addrs = good.map((_, i) => addressesOf(byId.get(`burst-g${i}`)?.json)[0] ?? '');
+    expect(new Set(addrs).size).toBe(good.length);
+    expect(await unreachable(node, addrs), 'host -> pods').toEqual([]);
+    const t = byId.get('burst-taken');
+    expect(t?.exitCode).toBe(1);
+    expect(t?.json?.code, t?.stdout).toBe(CniErrorCode.plumbingFailed);
+    expect(String(t?.json?.msg)).toMatch(/creating veth .*File exists/);
+    expect(String(t?.json?.details)).toMatch(/^link add tt[0-9a-f]{11} .* netns CNI_NETNS$/m);
+    for (const id of ['burst-missing', 'burst-file']) {
+      const r = byId.get(id);
+      expect(r?.exitCode, id).toBe(1);
+      expect(r?.json?.code, `${id}: ${r?.stdout}`).toBe(CniErrorCode.unknownContainer);
+    }
+    // the failed pods hold no address and left no host end behind
+    const held = (await handlesOn(cluster.kc, NODE)).map((h) => h.handle).sort();
+    expect(held).toEqual(good.map((_, i) => `k8s-pod-network.burst-g${i}`).sort());
+    expect((await tortieLinks(node)).length).toBe(good.length);
+    // the host side of the burst went through fewer ip processes than pods
+    const after = await daemonStats(socket);
+    const batches = after.hostBatches.batches - before.hostBatches.batches;
+    const lineGroups = after.hostBatches.jobs - before.hostBatches.jobs;
+    expect(lineGroups).toBe(2 * good.length + 1); // create and route per good pod, create for "taken"
+    expect(batches).toBeLessThan(lineGroups);
+    const dels = await Promise.all(jobs.map(([id, ns]) => invoke(node, podEnv('DEL', id, ns, id), conf)));
+    for (const d of dels) expect(d.exitCode, d.stdout).toBe(0);
+    expect(await tortieLinks(node)).toEqual([]);
+    expect(await handlesOn(cluster.kc, NODE)).toEqual([]);
+  }, 120_000);
 
   it('portmap chained after tortie: a hostPort on the node reaches a TCP server in the pod', async () => {
     const pod = await lab.namespace('web');
