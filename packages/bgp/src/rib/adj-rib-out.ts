@@ -49,7 +49,9 @@ function sized(n: number): number[] {
 }
 
 /** takeBatches' per-call outcome array, shared by all Adj-RIBs-Out (takeBatches is synchronous). */
-let outcomeScratch = new Int32Array(1024);
+let outcomeScratch = allocInt32(1024);
+/** takeBatches' withdrawn IPv4 keys, written in its first pass (shared like outcomeScratch). */
+let withdrawnScratch = new Float64Array(1024);
 
 export class AdjRibOut {
   readonly rib: LocRib;
@@ -174,8 +176,9 @@ export class AdjRibOut {
     // pass 1 decides per queued slot and records the outcome here: -1 nothing to send, 0 an IPv4
     // withdrawal, > 0 an IPv4 announcement with that set, -2 IPv6 (handled in pass 1); pass 2 then
     // fills arrays of exact size (no growing arrays for a million prefixes)
-    if (outcomeScratch.length < ql) outcomeScratch = new Int32Array(Math.max(ql, outcomeScratch.length * 2));
+    if (outcomeScratch.length < ql) outcomeScratch = growInt32(outcomeScratch, Math.max(ql, outcomeScratch.length * 2));
     const outcome = outcomeScratch;
+    let wdKeys = withdrawnScratch;
     const groupCount = new Map<number, number>();
     const groups6 = new Map<number, string[]>();
     let wd4n = 0;
@@ -263,8 +266,17 @@ export class AdjRibOut {
         }
       } else {
         if (isV4) {
-          wd4n++;
-          outcome[q] = 0;
+          // a withdrawal is finished here (one pass): its key is read while the slot still holds
+          // it, then the Adj-RIB-Out's and the queue's references go together
+          if (wd4n === wdKeys.length) {
+            const grown = new Float64Array(wdKeys.length * 2);
+            grown.set(wdKeys);
+            wdKeys = grown;
+            withdrawnScratch = grown;
+          }
+          wdKeys[wd4n++] = prefixes.v4KeyOf(slot);
+          prefixes.unref(slot, 2);
+          outcome[q] = -3;
         } else {
           wd6.push(prefixes.keyOf(slot) as string);
           outcome[q] = -2;
@@ -291,7 +303,7 @@ export class AdjRibOut {
     if (relCount) reg.releaseId(relId, relCount);
     // pass 2: keys into exact-size arrays, then the references of withdrawn and queued slots go
     const wd4 = sized(wd4n);
-    let w = 0;
+    for (let i = 0; i < wd4n; i++) wd4[i] = wdKeys[i]!;
     const groups4 = new Map<number, { keys: number[]; n: number }>();
     for (const [id, n] of groupCount) groups4.set(id, { keys: sized(n), n: 0 });
     let gId = 0;
@@ -299,10 +311,8 @@ export class AdjRibOut {
     for (let q = 0; q < ql; q++) {
       const slot = queue[q]!;
       const o = outcome[q]!;
-      if (o === 0) {
-        wd4[w++] = prefixes.v4KeyOf(slot);
-        prefixes.unref(slot); // nothing advertised any more
-      } else if (o > 0) {
+      if (o === -3) continue; // an IPv4 withdrawal, done in pass 1
+      if (o > 0) {
         if (o !== gId) {
           gId = o;
           g = groups4.get(o)!;
@@ -333,7 +343,8 @@ export class AdjRibOut {
     push('ipv6-unicast', null, wd6);
     for (const [id, grp] of groups4) push('ipv4-unicast', reg.get(id), grp.keys);
     for (const [id, keys] of groups6) push('ipv6-unicast', reg.get(id), keys);
-    if (outcomeScratch.length > 65536) outcomeScratch = new Int32Array(1024);
+    if (outcomeScratch.length > 65536) outcomeScratch = allocInt32(1024);
+    if (withdrawnScratch.length > 65536) withdrawnScratch = new Float64Array(1024);
     return out;
   }
 
