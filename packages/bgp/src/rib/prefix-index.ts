@@ -178,7 +178,8 @@ export class PrefixIndex {
 
   /** Drops `count` references (default 1); the slot is released when none remain. */
   unref(slot: number, count = 1): void {
-    const r = (this.refs[slot]! -= count);
+    const r = this.refs[slot]! - count;
+    this.refs[slot] = r;
     if (r === 0) this.release(slot);
   }
 
