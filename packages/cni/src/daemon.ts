@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { hostBatcher } from './dataplane.js';
+import { hostBatcher, podBatcher } from './dataplane.js';
 import type { IpamRequest, IpamResponse, PodIpam } from './ipam-client.js';
 import { runPlugin } from './plugin.js';
 
@@ -30,6 +30,8 @@ export interface DaemonStats {
    * they carried (`jobs`, two per ADD) and the most in one process (`largest`).
    */
   readonly hostBatches: { readonly batches: number; readonly jobs: number; readonly largest: number };
+  /** The same for the pod side (`sh` processes running one `nsenter … ip -batch` per pod). */
+  readonly podBatches: { readonly batches: number; readonly jobs: number; readonly largest: number };
 }
 
 /** The request header of the native front end (`shim/tortie-shim.c`). */
@@ -72,6 +74,7 @@ export class IpamServer implements AsyncDisposable {
       fallback: this.#stats.fallback,
       ipam: this.#stats.ipam,
       hostBatches: { ...hostBatcher.stats },
+      podBatches: { ...podBatcher.stats },
     };
   }
 

@@ -10,7 +10,7 @@ export {
   POD_ROUTE_PROTOCOL,
 } from './constants.js';
 export { type DaemonStats, IpamServer, type IpamServerOptions } from './daemon.js';
-export { HostBatcher } from './dataplane.js';
+export { HostBatcher, PodBatcher } from './dataplane.js';
 export { conflist, type InstallOptions, type InstallResult, inClusterKubeconfig, install } from './install.js';
 export {
   type AllocatedAddress,
@@ -21,6 +21,7 @@ export {
   SocketIpam,
   SocketUnavailableError,
 } from './ipam-client.js';
+export { KeepAliveKubeConfig } from './kubeconfig.js';
 export { hostVethName, ipamHandle, podMac } from './names.js';
 export { type PluginDeps, type PluginOutput, runPlugin } from './plugin.js';
 export {

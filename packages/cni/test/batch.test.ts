@@ -1,5 +1,7 @@
+import { Lab, requireRoot } from '@tortie/testkit';
 import { describe, expect, it } from 'vitest';
-import { CniError, CniErrorCode, HostBatcher } from '../src/index.js';
+import { CniError, CniErrorCode, HostBatcher, PodBatcher } from '../src/index.js';
+import { netnsPath } from './helpers.js';
 
 // Only read-only `ip` lines (show), so nothing on the host running the tests changes.
 describe('HostBatcher (host-side ip lines of concurrent pods in one ip -batch -force)', () => {
@@ -31,5 +33,42 @@ describe('HostBatcher (host-side ip lines of concurrent pods in one ip -batch -f
       expect((e as CniError).message).toMatch(/not-a-table/);
     }
     expect(b.stats).toEqual({ batches: 2, jobs: 5, largest: 4 });
+  });
+});
+
+describe('PodBatcher (the pod side of concurrent pods, one sh forked per batch)', () => {
+  it('runs each pod in its own namespace, at once, and fails only the pods whose lines failed', async () => {
+    requireRoot('the pod batch test (network namespaces)');
+    await using lab = await Lab.create();
+    const pods = [];
+    for (let i = 0; i < 4; i++) pods.push(await lab.namespace(`pb${i}`));
+    const b = new PodBatcher();
+    const settle = (lines: string[], netns: string) =>
+      b.run(lines, netns, `pod ${netns}`).then(
+        () => 'ok',
+        (e: unknown) => e,
+      );
+    const paths = pods.map(netnsPath);
+    const rs = await Promise.all([
+      settle(['link set lo up'], paths[0] ?? ''),
+      settle(['link set lo up', 'addr add 10.77.0.1/32 dev lo'], paths[1] ?? ''),
+      settle(['link set lo up', 'link set tortie-nope up'], paths[2] ?? ''),
+      settle(['link set lo up'], '/run/netns/tortie-pod-batch-missing'),
+      settle(['addr add 10.77.0.3/32 dev lo'], paths[3] ?? ''),
+    ]);
+    expect(rs[0]).toBe('ok');
+    expect(rs[1]).toBe('ok');
+    expect(rs[4]).toBe('ok');
+    expect(rs[2]).toBeInstanceOf(CniError);
+    expect((rs[2] as CniError).code).toBe(CniErrorCode.plumbingFailed);
+    expect((rs[2] as CniError).message).toMatch(/tortie-nope/);
+    expect((rs[2] as CniError).details).toBe('link set lo up\nlink set tortie-nope up');
+    expect((rs[3] as CniError).message).toMatch(/cannot open .*ENOENT/);
+    // each ran in its own namespace
+    expect((await pods[1]?.exec('ip', ['-4', 'addr', 'show', 'dev', 'lo']))?.stdout).toContain('10.77.0.1/32');
+    expect((await pods[3]?.exec('ip', ['-4', 'addr', 'show', 'dev', 'lo']))?.stdout).toContain('10.77.0.3/32');
+    expect((await pods[0]?.exec('ip', ['-4', 'addr', 'show', 'dev', 'lo']))?.stdout).not.toContain('10.77.');
+    // the first ran alone, the other four shared one sh (the missing namespace never reached it)
+    expect(b.stats).toEqual({ batches: 2, jobs: 4, largest: 3 });
   });
 });
