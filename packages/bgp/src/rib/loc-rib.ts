@@ -1,5 +1,5 @@
 // Loc-RIB and the Adj-RIBs-In behind it. Each (prefix, peer) route is a node in a pool of typed
-// arrays (peer, attribute set, slot, next, flags: 17 bytes); each prefix slot holds the head of its
+// arrays (peer 2 bytes, attribute set, slot, next 4 each, flags 1: 15 bytes); each prefix slot holds the head of its
 // candidate list and its best node. Adj-RIB-In of a peer is the set of nodes carrying its index,
 // post import policy. The decision process (RFC 4271 §9.1.2, RFC 4456 §9) runs per changed
 // prefix and short-circuits when there is one candidate.
@@ -8,9 +8,11 @@ import type { PathAttributes } from '../wire/types.js';
 import { AttrSet, AttrSetRegistry } from './attrs.js';
 import { type RibPeer, RibPeer as RibPeerClass, type RibPeerConfig, RibPeerConfigError } from './peer.js';
 import type { PrefixKey } from './prefix.js';
-import { allocInt32, allocUint8, growInt32, growUint8, PrefixIndex } from './prefix-index.js';
+import { allocInt32, allocUint8, growInt32, growUint8, growUint16, PrefixIndex } from './prefix-index.js';
 
 const STALE = 1;
+/** nPeer of a free node; peer indexes stay below it. */
+const NO_PEER = 0xffff;
 const MULTIPATH = 2;
 
 /** Multipath (ECMP) selection: routes equal through the IGP-cost step, as BIRD and FRR. */
@@ -76,7 +78,8 @@ export class LocRib {
   private head: Int32Array;
   private bestNode: Int32Array;
   // per node
-  private nPeer: Int32Array;
+  /** Peer index per node (NO_PEER when the node is free): 2 bytes. */
+  private nPeer: Uint16Array;
   private nAttr: Int32Array;
   private nSlot: Int32Array;
   private nNext: Int32Array;
@@ -114,7 +117,7 @@ export class LocRib {
       this.bestNode = growInt32(this.bestNode, c, -1);
     });
     const n = Math.max(16, options.initialCapacity ?? 1024);
-    this.nPeer = allocInt32(n);
+    this.nPeer = new Uint16Array(n);
     this.nAttr = allocInt32(n);
     this.nSlot = allocInt32(n);
     this.nNext = allocInt32(n);
@@ -129,6 +132,8 @@ export class LocRib {
     }
     let index = this.peers.indexOf(undefined);
     if (index < 0) index = this.peers.length;
+    if (index >= NO_PEER)
+      throw new RibPeerConfigError('name', `${config.name}: a RIB holds at most ${NO_PEER} peers; remove one first`);
     const peer = new RibPeerClass(index, config);
     this.peers[index] = peer;
     return peer;
@@ -439,7 +444,7 @@ export class LocRib {
     }
     if (this.nodeHigh === this.nPeer.length) {
       const cap = this.nPeer.length * (this.nPeer.length < 1 << 16 ? 4 : 2);
-      this.nPeer = growInt32(this.nPeer, cap);
+      this.nPeer = growUint16(this.nPeer, cap);
       this.nAttr = growInt32(this.nAttr, cap);
       this.nSlot = growInt32(this.nSlot, cap);
       this.nNext = growInt32(this.nNext, cap);
@@ -450,7 +455,7 @@ export class LocRib {
 
   private freeNodeAt(n: number): void {
     this.nSlot[n] = -1;
-    this.nPeer[n] = -1;
+    this.nPeer[n] = NO_PEER;
     this.nNext[n] = this.freeNode;
     this.freeNode = n;
   }

@@ -329,6 +329,12 @@ export function growUint32(a: Uint32Array, cap: number): Uint32Array {
   return b;
 }
 
+export function growUint16(a: Uint16Array, cap: number): Uint16Array {
+  const b = new Uint16Array(cap);
+  b.set(a);
+  return b;
+}
+
 export function growUint8(a: Uint8Array, cap: number, fill = 0): Uint8Array {
   const b = new Uint8Array(cap);
   b.set(a);
