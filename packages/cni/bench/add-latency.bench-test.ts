@@ -133,8 +133,19 @@ it(`ADD latency, ${CONCURRENCY} concurrent invocations`, async () => {
     await round(PLUGIN, viaSocket, 'warm', 0); // page cache, apiserver and daemon JIT, the node's block
     if (!QUICK) await round(NODE_PLUGIN, viaSocket, 'warmn', 0);
     const cpu0 = await cpuMs(daemon.pid);
+    const ds0 = await daemonStats(socket);
     const shim = await rounds(PLUGIN, viaSocket, 's', ROUNDS);
     const cpu1 = await cpuMs(daemon.pid);
+    const ds1 = await daemonStats(socket);
+    const newTimings = ds1.addTimings.slice(ds0.addTimings.length === 1000 ? 0 : ds0.addTimings.length);
+    const phases = {
+      note: 'inside the daemon, ms from the start of each ADD of the shimDaemon rounds: veth created (overlaps IPAM), addresses allocated, all done',
+      veth: stats(newTimings.map((t) => t.veth)),
+      ipam: stats(newTimings.map((t) => t.ipam)),
+      done: stats(newTimings.map((t) => t.done)),
+      hostIpProcesses: ds1.hostBatches.batches - ds0.hostBatches.batches,
+      podShProcesses: ds1.podBatches.batches - ds0.podBatches.batches,
+    };
     const perPod = (k: 'machine' | 'daemon' | 'bench'): number =>
       Math.round(((cpu1[k] - cpu0[k]) / (2 * CONCURRENCY * ROUNDS)) * 10) / 10;
     const shimCpu = {
@@ -147,7 +158,7 @@ it(`ADD latency, ${CONCURRENCY} concurrent invocations`, async () => {
       // CNI_BENCH_QUICK=1: only the shipped path at 20-way, printed, results file untouched
       const loadAtEnd = loadavg();
       process.stdout.write(
-        `${JSON.stringify({ quick: true, loadavgAtStart, loadAtEnd, add: stats(shim.add), del: stats(shim.del), shimCpu }, null, 2)}\n`,
+        `${JSON.stringify({ quick: true, loadavgAtStart, loadAtEnd, add: stats(shim.add), del: stats(shim.del), shimCpu, phases }, null, 2)}\n`,
       );
       expect(shim.add.length).toBe(CONCURRENCY * ROUNDS);
       return;
@@ -200,6 +211,7 @@ it(`ADD latency, ${CONCURRENCY} concurrent invocations`, async () => {
         oneAtATimeNodePluginDaemon: stats(nodeSeq.del),
       },
       cpuPerInvocationShimDaemon: shimCpu,
+      daemonPhasesShimDaemon: phases,
       versionSequential: { shim: stats(version), nodePlugin: stats(versionNode), ipNetnsExecOnly: stats(netnsExec) },
     };
     await mkdir(join(RESULTS, '..'), { recursive: true });

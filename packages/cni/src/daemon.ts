@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { hostBatcher, podBatcher } from './dataplane.js';
 import type { IpamRequest, IpamResponse, PodIpam } from './ipam-client.js';
-import { runPlugin } from './plugin.js';
+import { type AddTimings, runPlugin } from './plugin.js';
 
 export interface IpamServerOptions {
   readonly socketPath: string;
@@ -32,6 +32,8 @@ export interface DaemonStats {
   readonly hostBatches: { readonly batches: number; readonly jobs: number; readonly largest: number };
   /** The same for the pod side (`sh` processes running one `nsenter … ip -batch` per pod). */
   readonly podBatches: { readonly batches: number; readonly jobs: number; readonly largest: number };
+  /** Phase timings of the last (up to 1000) successful ADDs run here, oldest first. */
+  readonly addTimings: readonly AddTimings[];
 }
 
 /** The request header of the native front end (`shim/tortie-shim.c`). */
@@ -58,6 +60,7 @@ export class IpamServer implements AsyncDisposable {
   readonly #queue: (() => void)[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #netns = ownNetns();
+  readonly #timings: AddTimings[] = [];
   readonly #stats = { cni: {} as Record<string, number>, fallback: 0, ipam: 0 };
 
   private constructor(opts: IpamServerOptions) {
@@ -75,6 +78,7 @@ export class IpamServer implements AsyncDisposable {
       ipam: this.#stats.ipam,
       hostBatches: { ...hostBatcher.stats },
       podBatches: { ...podBatcher.stats },
+      addTimings: [...this.#timings],
     };
   }
 
@@ -146,7 +150,10 @@ export class IpamServer implements AsyncDisposable {
       const stdin = buf.subarray(shim.start + shim.env, shim.start + shim.env + shim.stdin).toString('utf8');
       const cmd = env.CNI_COMMAND ?? '';
       this.#stats.cni[cmd] = (this.#stats.cni[cmd] ?? 0) + 1;
-      void runPlugin(env, stdin, { ipam: () => this.#localIpam })
+      const onAddTimings = (t: AddTimings): void => {
+        if (this.#timings.push(t) > 1000) this.#timings.shift();
+      };
+      void runPlugin(env, stdin, { ipam: () => this.#localIpam, onAddTimings })
         .catch((e: unknown) => ({
           exitCode: 1,
           stdout: `${JSON.stringify({ cniVersion: '1.0.0', code: 5, msg: `tortie node daemon: unexpected failure: ${e instanceof Error ? e.message : String(e)}` })}\n`,

@@ -23,7 +23,7 @@ export {
 } from './ipam-client.js';
 export { KeepAliveKubeConfig } from './kubeconfig.js';
 export { hostVethName, ipamHandle, podMac } from './names.js';
-export { type PluginDeps, type PluginOutput, runPlugin } from './plugin.js';
+export { type AddTimings, type PluginDeps, type PluginOutput, runPlugin } from './plugin.js';
 export {
   type CniEnv,
   CniError,

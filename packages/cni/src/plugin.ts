@@ -48,6 +48,18 @@ export interface PluginOutput {
 export interface PluginDeps {
   /** How to reach IPAM; the default is the node socket, then the API through the kubeconfig. */
   readonly ipam?: (conf: NetConf) => PodIpam;
+  /** Told how long a successful ADD's phases took (ms since the ADD started). */
+  readonly onAddTimings?: (t: AddTimings) => void;
+}
+
+/** When each phase of an ADD ended, in ms since the ADD started (the two first ones overlap). */
+export interface AddTimings {
+  /** The veth created and its host end configured. */
+  readonly veth: number;
+  /** The addresses allocated. */
+  readonly ipam: number;
+  /** Everything done (addresses, routes, both sides). */
+  readonly done: number;
 }
 
 const LATEST: CniVersion = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1] ?? '1.1.0';
@@ -68,7 +80,7 @@ export async function runPlugin(
     const ipam = (deps.ipam ?? defaultIpam)(conf);
     switch (e.command) {
       case 'ADD':
-        return { stdout: `${JSON.stringify(await add(e, conf, ipam))}\n`, exitCode: 0 };
+        return { stdout: `${JSON.stringify(await add(e, conf, ipam, deps.onAddTimings))}\n`, exitCode: 0 };
       case 'DEL':
         await del(e, conf, ipam);
         return { stdout: '', exitCode: 0 };
@@ -161,7 +173,10 @@ function podOf(e: CniEnv): { namespace: string | undefined; name: string | undef
   return { namespace: e.args.K8S_POD_NAMESPACE, name: e.args.K8S_POD_NAME };
 }
 
-async function add(e: CniEnv, conf: NetConf, ipam: PodIpam): Promise<CniResult> {
+async function add(e: CniEnv, conf: NetConf, ipam: PodIpam, onTimings?: (t: AddTimings) => void): Promise<CniResult> {
+  const t0 = performance.now();
+  let vethAt = 0;
+  let ipamAt = 0;
   const pod = podOf(e);
   const hostIf = hostVethName(pod.namespace, pod.name, e.containerId);
   const handle = ipamHandle(conf.name, e.containerId);
@@ -189,14 +204,20 @@ async function add(e: CniEnv, conf: NetConf, ipam: PodIpam): Promise<CniResult> 
   // The veth needs no address: it is created while IPAM allocates (the two overlap), and only
   // the addresses and routes wait for the allocation.
   const [prepared, allocated] = await Promise.allSettled([
-    preparePod(link, conf.ipv6),
-    ipam.allocate({
-      handle,
-      node,
-      ipv4: conf.ipv4 ? 1 : 0,
-      ipv6: conf.ipv6 ? 1 : 0,
-      attributes,
+    preparePod(link, conf.ipv6).finally(() => {
+      vethAt = performance.now() - t0;
     }),
+    ipam
+      .allocate({
+        handle,
+        node,
+        ipv4: conf.ipv4 ? 1 : 0,
+        ipv6: conf.ipv6 ? 1 : 0,
+        attributes,
+      })
+      .finally(() => {
+        ipamAt = performance.now() - t0;
+      }),
   ]);
   if (allocated.status === 'rejected') {
     if (
@@ -225,6 +246,7 @@ async function add(e: CniEnv, conf: NetConf, ipam: PodIpam): Promise<CniResult> 
   const addrs: PodAddresses = { ...(v4 === undefined ? {} : { v4 }), ...(v6 === undefined ? {} : { v6 }) };
   try {
     await finishPod(prepared.value, addrs);
+    onTimings?.({ veth: vethAt, ipam: ipamAt, done: performance.now() - t0 });
   } catch (err) {
     await unplumb();
     await ipam.releaseByHandle(handle).catch(() => 0);
