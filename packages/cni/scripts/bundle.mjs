@@ -71,6 +71,20 @@ if (r.error !== undefined || r.status !== 0) {
 }
 await chmod(shimTmp, 0o755);
 await rename(shimTmp, `${outdir}/tortie`);
+
+// The pod-side helper the daemon runs once per burst (netlink in each pod's namespace, no exec).
+const podnetTmp = `${outdir}/.tortie-podnet.${process.pid}.tmp`;
+const pargs = ['-O2', '-Wall', '-Werror', '-static', '-s', '-o', podnetTmp, `${root}shim/tortie-podnet.c`];
+const pr = spawnSync(cc, pargs, { encoding: 'utf8' });
+if (pr.error !== undefined || pr.status !== 0) {
+  await rm(podnetTmp, { force: true });
+  process.stderr.write(
+    `cni build: cannot build shim/tortie-podnet.c: \`${cc} ${pargs.join(' ')}\` failed (${pr.error?.message ?? `exit ${pr.status}`}):\n${pr.stderr}\n`,
+  );
+  process.exit(1);
+}
+await chmod(podnetTmp, 0o755);
+await rename(podnetTmp, `${outdir}/tortie-podnet`);
 process.stdout.write(
-  `built ${outdir}/tortie (native front end); bundled ${entries.map(([, o]) => `${outdir}/${o}`).join(', ')}\n`,
+  `built ${outdir}/tortie (native front end), ${outdir}/tortie-podnet (pod-side helper); bundled ${entries.map(([, o]) => `${outdir}/${o}`).join(', ')}\n`,
 );

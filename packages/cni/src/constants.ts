@@ -33,3 +33,6 @@ export const DIRECT_MODULE = 'tortie-direct.cjs';
  * execs it when the node daemon cannot be used.
  */
 export const NODE_PLUGIN = 'tortie-node';
+
+/** The pod-side helper (shim/tortie-podnet.c) next to the bundle: netlink in each pod's namespace, one process per burst. */
+export const POD_HELPER = 'tortie-podnet';

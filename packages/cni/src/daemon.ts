@@ -30,8 +30,16 @@ export interface DaemonStats {
    * they carried (`jobs`, two per ADD) and the most in one process (`largest`).
    */
   readonly hostBatches: { readonly batches: number; readonly jobs: number; readonly largest: number };
-  /** The same for the pod side (`sh` processes running one `nsenter … ip -batch` per pod). */
-  readonly podBatches: { readonly batches: number; readonly jobs: number; readonly largest: number };
+  /**
+   * The same for the pod side: processes run (`tortie-podnet` when `helper`, else `sh` running
+   * one `nsenter … ip -batch` per pod).
+   */
+  readonly podBatches: {
+    readonly batches: number;
+    readonly jobs: number;
+    readonly largest: number;
+    readonly helper: boolean;
+  };
   /** Phase timings of the last (up to 1000) successful ADDs run here, oldest first. */
   readonly addTimings: readonly AddTimings[];
 }
@@ -77,7 +85,7 @@ export class IpamServer implements AsyncDisposable {
       fallback: this.#stats.fallback,
       ipam: this.#stats.ipam,
       hostBatches: { ...hostBatcher.stats },
-      podBatches: { ...podBatcher.stats },
+      podBatches: { ...podBatcher.stats, helper: podBatcher.usesHelper },
       addTimings: [...this.#timings],
     };
   }

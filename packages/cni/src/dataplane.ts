@@ -1,7 +1,15 @@
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { type FileHandle, mkdtemp, open, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { GATEWAY_V4, GATEWAY_V6, HOST_VETH_MAC, HOST_VETH_PATTERN, POD_ROUTE_PROTOCOL } from './constants.js';
+import { dirname, join } from 'node:path';
+import {
+  GATEWAY_V4,
+  GATEWAY_V6,
+  HOST_VETH_MAC,
+  HOST_VETH_PATTERN,
+  POD_HELPER,
+  POD_ROUTE_PROTOCOL,
+} from './constants.js';
 import { exec, ip } from './exec.js';
 import { CniError, CniErrorCode } from './protocol.js';
 
@@ -176,34 +184,103 @@ export class HostBatcher {
   }
 }
 
+/** One step of a pod's side, run in the pod's network namespace. */
+export type PodOp =
+  | { readonly op: 'up'; readonly dev: string }
+  | { readonly op: 'del'; readonly dev: string }
+  | {
+      readonly op: 'addr';
+      readonly dev: string;
+      readonly address: string;
+      readonly prefix: number;
+      readonly nodad?: boolean;
+    }
+  | { readonly op: 'neigh'; readonly dev: string; readonly address: string; readonly mac: string }
+  | { readonly op: 'default'; readonly dev: string; readonly gateway: string; readonly onlink?: boolean };
+
+/** The step as an `ip -batch` line (the sh path, and the CNI error's details). */
+export function ipLine(o: PodOp): string {
+  switch (o.op) {
+    case 'up':
+      return `link set ${o.dev} up`;
+    case 'del':
+      return `link del ${o.dev}`;
+    case 'addr':
+      return `addr add ${o.address}/${o.prefix} dev ${o.dev}${o.nodad ? ' nodad' : ''}`;
+    case 'neigh':
+      return `neigh replace ${o.address} lladdr ${o.mac} dev ${o.dev} nud permanent`;
+    case 'default':
+      return `route replace default via ${o.gateway} dev ${o.dev}${o.onlink ? ' onlink' : ''}`;
+  }
+}
+
+/** The step as a command of `tortie-podnet` (shim/tortie-podnet.c). */
+function helperLine(o: PodOp): string {
+  switch (o.op) {
+    case 'up':
+      return `L ${o.dev}`;
+    case 'del':
+      return `D ${o.dev}`;
+    case 'addr':
+      return `A ${o.dev} ${o.address} ${o.prefix}${o.nodad ? ' nodad' : ''}`;
+    case 'neigh':
+      return `N ${o.dev} ${o.address} ${o.mac}`;
+    case 'default':
+      return `R ${o.dev} ${o.gateway}${o.onlink ? ' onlink' : ''}`;
+  }
+}
+
 interface PodJob {
-  readonly lines: readonly string[];
+  readonly ops: readonly PodOp[];
   readonly netns: string;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
 
+/** `tortie-podnet` next to the running bundle (dist/bundle/, /opt/cni/bin), if it is there. */
+function bundledHelper(): string | undefined {
+  try {
+    const path = join(dirname(realpathSync(process.argv[1] ?? '')), POD_HELPER);
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Group commit for the pod side: the `ip -batch` of every pod that asked while a batch was
- * running goes into the next one, a single `sh` that runs one `nsenter --net=… ip -batch -` per
- * pod, all at once, and prints each one's exit status (errors into a file per pod). The daemon
- * forks one process per burst instead of one per pod: a fork of the daemon costs its event loop
- * ~2 ms (it copies a large address space), a fork of `sh` next to nothing. Namespaces are opened
- * here and handed to `sh` as fds, so no path reaches a shell command line.
+ * Group commit for the pod side: the steps of every pod that asked while a batch was running go
+ * into the next batch, one process for all of them. With `helper` (`tortie-podnet`, built from
+ * shim/tortie-podnet.c) that process enters each pod's namespace in turn and talks netlink
+ * itself: no fork or exec per pod (each `nsenter` + `ip` pair costs a few ms of CPU, and 20 of
+ * them were most of an ADD's last phase). Without it, one `sh` runs one `nsenter --net=… ip
+ * -batch -` per pod, all at once. Either way the daemon forks once per batch (a fork of the
+ * daemon blocks its event loop ~2 ms), namespaces are handed over as fds (no path reaches a
+ * command line), and each pod gets its own result.
  */
 export class PodBatcher {
+  readonly #helper: string | undefined;
   #queue: PodJob[] = [];
   #running = false;
   readonly stats = { batches: 0, jobs: 0, largest: 0 };
 
-  run(lines: readonly string[], netns: string, what: string): Promise<void> {
+  /** `helper`: path of `tortie-podnet`; `null` forces the sh path; absent: the bundled one if any. */
+  constructor(helper?: string | null) {
+    this.#helper = helper === null ? undefined : (helper ?? bundledHelper());
+  }
+
+  get usesHelper(): boolean {
+    return this.#helper !== undefined;
+  }
+
+  run(ops: readonly PodOp[], netns: string, what: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({
-        lines,
+        ops,
         netns,
         resolve,
         reject: (e) =>
-          reject(new CniError(CniErrorCode.plumbingFailed, `${what} failed: ${e.message}`, lines.join('\n'))),
+          reject(new CniError(CniErrorCode.plumbingFailed, `${what} failed: ${e.message}`, ops.map(ipLine).join('\n'))),
       });
       if (!this.#running) void this.#drain();
     });
@@ -239,12 +316,41 @@ export class PodBatcher {
     this.stats.batches++;
     this.stats.jobs += jobs.length;
     this.stats.largest = Math.max(this.stats.largest, jobs.length);
+    try {
+      if (this.#helper !== undefined) await this.#viaHelper(this.#helper, jobs, handles);
+      else await this.#viaSh(jobs, handles);
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  }
+
+  async #viaHelper(helper: string, jobs: readonly PodJob[], handles: readonly FileHandle[]): Promise<void> {
+    const input = jobs.map((j, i) => `P ${3 + i}\n${j.ops.map(helperLine).join('\n')}\nE\n`).join('');
+    const r = await exec(
+      helper,
+      [],
+      input,
+      handles.map((h) => h.fd),
+    );
+    const results = new Map<number, string>();
+    for (const line of r.stdout.split('\n')) {
+      const m = /^(\d+) (\d+)(?: (.*))?$/.exec(line);
+      if (m !== null) results.set(Number(m[1]), m[2] === '0' ? '' : (m[3] ?? `error ${m[2]}`));
+    }
+    jobs.forEach((j, i) => {
+      const res = results.get(i);
+      if (res === '') j.resolve();
+      else j.reject(new Error(res ?? `no result from ${POD_HELPER} (${r.stderr.trim() || `exit ${r.code}`})`));
+    });
+  }
+
+  async #viaSh(jobs: readonly PodJob[], handles: readonly FileHandle[]): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'tortie-pod-'));
     try {
       const script = jobs
         .map(
           (j, i) =>
-            `{ nsenter --net=/proc/self/fd/${3 + i} -- ip -batch - 2>"$1/${i}" <<'TORTIE_END'\n${j.lines.join('\n')}\nTORTIE_END\necho "${i} $?"; } &\n`,
+            `{ nsenter --net=/proc/self/fd/${3 + i} -- ip -batch - 2>"$1/${i}" <<'TORTIE_END'\n${j.ops.map(ipLine).join('\n')}\nTORTIE_END\necho "${i} $?"; } &\n`,
         )
         .join('');
       const r = await exec(
@@ -274,7 +380,6 @@ export class PodBatcher {
         }),
       );
     } finally {
-      await Promise.all(handles.map((h) => h.close()));
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -358,21 +463,24 @@ export async function finishPod(
 ): Promise<void> {
   const { hostIf, podIf, netns } = p.link;
   const host = p.ipv6 ? [`link set ${hostIf} up`] : [];
-  const pod = ['link set lo up', `link set ${podIf} up`];
+  const pod: PodOp[] = [
+    { op: 'up', dev: 'lo' },
+    { op: 'up', dev: podIf },
+  ];
   if (addrs.v4 !== undefined) {
     host.push(`route replace ${addrs.v4}/32 dev ${hostIf} proto ${POD_ROUTE_PROTOCOL} scope link`);
     pod.push(
-      `addr add ${addrs.v4}/32 dev ${podIf}`,
-      `neigh replace ${GATEWAY_V4} lladdr ${HOST_VETH_MAC} dev ${podIf} nud permanent`,
-      `route replace default via ${GATEWAY_V4} dev ${podIf} onlink`,
+      { op: 'addr', dev: podIf, address: addrs.v4, prefix: 32 },
+      { op: 'neigh', dev: podIf, address: GATEWAY_V4, mac: HOST_VETH_MAC },
+      { op: 'default', dev: podIf, gateway: GATEWAY_V4, onlink: true },
     );
   }
   if (addrs.v6 !== undefined) {
     host.push(`route replace ${addrs.v6}/128 dev ${hostIf} proto ${POD_ROUTE_PROTOCOL}`);
     pod.push(
-      `addr add ${addrs.v6}/128 dev ${podIf} nodad`,
-      `neigh replace ${GATEWAY_V6} lladdr ${HOST_VETH_MAC} dev ${podIf} nud permanent`,
-      `route replace default via ${GATEWAY_V6} dev ${podIf}`,
+      { op: 'addr', dev: podIf, address: addrs.v6, prefix: 128, nodad: true },
+      { op: 'neigh', dev: podIf, address: GATEWAY_V6, mac: HOST_VETH_MAC },
+      { op: 'default', dev: podIf, gateway: GATEWAY_V6 },
     );
   }
   await Promise.all([
@@ -394,9 +502,9 @@ async function ensureIpv6Forwarding(): Promise<void> {
 export async function teardownPod(netns: string, podIf: string): Promise<void> {
   if (netns === '' || !(await netnsExists(netns))) return;
   try {
-    await podBatcher.run([`link del ${podIf}`], netns, `deleting ${podIf} in ${netns}`);
+    await podBatcher.run([{ op: 'del', dev: podIf }], netns, `deleting ${podIf} in ${netns}`);
   } catch (e) {
-    if (e instanceof CniError && /Cannot find device|does not exist|cannot open/.test(e.message)) return;
+    if (e instanceof CniError && /Cannot find device|does not exist|No such device|cannot open/.test(e.message)) return;
     throw e;
   }
 }

@@ -10,7 +10,7 @@ export {
   POD_ROUTE_PROTOCOL,
 } from './constants.js';
 export { type DaemonStats, IpamServer, type IpamServerOptions } from './daemon.js';
-export { HostBatcher, PodBatcher } from './dataplane.js';
+export { HostBatcher, ipLine, PodBatcher, type PodOp } from './dataplane.js';
 export { conflist, type InstallOptions, type InstallResult, inClusterKubeconfig, install } from './install.js';
 export {
   type AllocatedAddress,

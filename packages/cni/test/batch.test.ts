@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import { Lab, requireRoot } from '@tortie/testkit';
 import { describe, expect, it } from 'vitest';
-import { CniError, CniErrorCode, HostBatcher, PodBatcher } from '../src/index.js';
-import { netnsPath } from './helpers.js';
+import { CniError, CniErrorCode, HostBatcher, PodBatcher, type PodOp } from '../src/index.js';
+import { bundle, netnsPath, PKG } from './helpers.js';
 
 // Only read-only `ip` lines (show), so nothing on the host running the tests changes.
 describe('HostBatcher (host-side ip lines of concurrent pods in one ip -batch -force)', () => {
@@ -36,25 +37,42 @@ describe('HostBatcher (host-side ip lines of concurrent pods in one ip -batch -f
   });
 });
 
-describe('PodBatcher (the pod side of concurrent pods, one sh forked per batch)', () => {
-  it('runs each pod in its own namespace, at once, and fails only the pods whose lines failed', async () => {
+describe.each([
+  ['tortie-podnet (netlink, no exec)', true],
+  ['sh + nsenter ip -batch per pod', false],
+])('PodBatcher via %s', (_, helper) => {
+  it('runs each pod in its own namespace and fails only the pods whose steps failed', async () => {
     requireRoot('the pod batch test (network namespaces)');
+    await bundle();
     await using lab = await Lab.create();
     const pods = [];
     for (let i = 0; i < 4; i++) pods.push(await lab.namespace(`pb${i}`));
-    const b = new PodBatcher();
-    const settle = (lines: string[], netns: string) =>
-      b.run(lines, netns, `pod ${netns}`).then(
+    const b = new PodBatcher(helper ? join(PKG, 'dist/bundle/tortie-podnet') : null);
+    expect(b.usesHelper).toBe(helper);
+    const settle = (ops: PodOp[], netns: string) =>
+      b.run(ops, netns, `pod ${netns}`).then(
         () => 'ok',
         (e: unknown) => e,
       );
     const paths = pods.map(netnsPath);
     const rs = await Promise.all([
-      settle(['link set lo up'], paths[0] ?? ''),
-      settle(['link set lo up', 'addr add 10.77.0.1/32 dev lo'], paths[1] ?? ''),
-      settle(['link set lo up', 'link set tortie-nope up'], paths[2] ?? ''),
-      settle(['link set lo up'], '/run/netns/tortie-pod-batch-missing'),
-      settle(['addr add 10.77.0.3/32 dev lo'], paths[3] ?? ''),
+      settle([{ op: 'up', dev: 'lo' }], paths[0] ?? ''),
+      settle(
+        [
+          { op: 'up', dev: 'lo' },
+          { op: 'addr', dev: 'lo', address: '10.77.0.1', prefix: 32 },
+        ],
+        paths[1] ?? '',
+      ),
+      settle(
+        [
+          { op: 'up', dev: 'lo' },
+          { op: 'up', dev: 'tortie-nope' },
+        ],
+        paths[2] ?? '',
+      ),
+      settle([{ op: 'up', dev: 'lo' }], '/run/netns/tortie-pod-batch-missing'),
+      settle([{ op: 'addr', dev: 'lo', address: '10.77.0.3', prefix: 32 }], paths[3] ?? ''),
     ]);
     expect(rs[0]).toBe('ok');
     expect(rs[1]).toBe('ok');
@@ -68,6 +86,7 @@ describe('PodBatcher (the pod side of concurrent pods, one sh forked per batch)'
     expect((await pods[1]?.exec('ip', ['-4', 'addr', 'show', 'dev', 'lo']))?.stdout).toContain('10.77.0.1/32');
     expect((await pods[3]?.exec('ip', ['-4', 'addr', 'show', 'dev', 'lo']))?.stdout).toContain('10.77.0.3/32');
     expect((await pods[0]?.exec('ip', ['-4', 'addr', 'show', 'dev', 'lo']))?.stdout).not.toContain('10.77.');
+    expect((await pods[2]?.exec('ip', ['link', 'show', 'dev', 'lo']))?.stdout).toContain('UP');
     // the first ran alone, the other four shared one sh (the missing namespace never reached it)
     expect(b.stats).toEqual({ batches: 2, jobs: 4, largest: 3 });
   });

@@ -171,6 +171,9 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
     const lineGroups = after.hostBatches.jobs - before.hostBatches.jobs;
     expect(lineGroups).toBe(2 * good.length + 1); // create and route per good pod, create for "taken"
     expect(batches).toBeLessThan(lineGroups);
+    // the pod side through the netlink helper, also batched
+    expect(after.podBatches.helper).toBe(true);
+    expect(after.podBatches.batches - before.podBatches.batches).toBeLessThan(good.length);
     const dels = await Promise.all(jobs.map(([id, ns]) => invoke(node, podEnv('DEL', id, ns, id), conf)));
     for (const d of dels) expect(d.exitCode, d.stdout).toBe(0);
     expect(await tortieLinks(node)).toEqual([]);
