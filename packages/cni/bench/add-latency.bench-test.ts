@@ -139,12 +139,12 @@ it(`ADD latency, ${CONCURRENCY} concurrent invocations`, async () => {
     const ds1 = await daemonStats(socket);
     const newTimings = ds1.addTimings.slice(ds0.addTimings.length === 1000 ? 0 : ds0.addTimings.length);
     const phases = {
-      note: 'inside the daemon, ms from the start of each ADD of the shimDaemon rounds: veth created (overlaps IPAM), addresses allocated, all done',
+      note: 'inside the daemon, ms from the start of each ADD of the shimDaemon rounds: veth created (overlaps IPAM), addresses allocated, all done; host-side ip processes and pod-side processes (tortie-podnet) those rounds ran for their ADDs',
       veth: stats(newTimings.map((t) => t.veth)),
       ipam: stats(newTimings.map((t) => t.ipam)),
       done: stats(newTimings.map((t) => t.done)),
       hostIpProcesses: ds1.hostBatches.batches - ds0.hostBatches.batches,
-      podShProcesses: ds1.podBatches.batches - ds0.podBatches.batches,
+      podSideProcesses: ds1.podBatches.batches - ds0.podBatches.batches,
     };
     const perPod = (k: 'machine' | 'daemon' | 'bench'): number =>
       Math.round(((cpu1[k] - cpu0[k]) / (2 * CONCURRENCY * ROUNDS)) * 10) / 10;

@@ -388,6 +388,14 @@ export class PodBatcher {
 /** The pod side of every pod plumbed by this process. */
 export const podBatcher = new PodBatcher();
 
+/**
+ * DEL's pod side: `sh` with one `nsenter … ip` per pod, at once. Not the helper: it works through
+ * its pods one after another, and deleting a veth waits in the kernel for the device to be
+ * unregistered (an RCU grace period, ~20 ms here); concurrent deletes share that wait, serial ones
+ * add it up (20 pods: ~440 ms instead of ~150 ms).
+ */
+export const podDeleteBatcher = new PodBatcher(null);
+
 /** The host side of every pod plumbed by this process. */
 export const hostBatcher = new HostBatcher();
 
@@ -502,7 +510,7 @@ async function ensureIpv6Forwarding(): Promise<void> {
 export async function teardownPod(netns: string, podIf: string): Promise<void> {
   if (netns === '' || !(await netnsExists(netns))) return;
   try {
-    await podBatcher.run([{ op: 'del', dev: podIf }], netns, `deleting ${podIf} in ${netns}`);
+    await podDeleteBatcher.run([{ op: 'del', dev: podIf }], netns, `deleting ${podIf} in ${netns}`);
   } catch (e) {
     if (e instanceof CniError && /Cannot find device|does not exist|No such device|cannot open/.test(e.message)) return;
     throw e;
