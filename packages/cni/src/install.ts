@@ -1,11 +1,11 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_SOCKET, DIRECT_MODULE, NODE_PLUGIN } from './constants.js';
+import { DEFAULT_SOCKET, DIRECT_MODULE, NODE_PLUGIN, POD_HELPER } from './constants.js';
 
 export interface InstallOptions {
   readonly binDir?: string;
   readonly confDir?: string;
-  /** The plugin front end to copy (`dist/bundle/tortie`); `tortie-node` and `tortie-direct.cjs` are taken from the same directory. */
+  /** The plugin front end to copy (`dist/bundle/tortie`); `tortie-node`, `tortie-direct.cjs` and (if there) `tortie-podnet` are taken from the same directory. */
   readonly pluginSource: string;
   /** Written next to the conflist (mode 0600) for the plugin's direct-API fallback. */
   readonly kubeconfigContent?: string;
@@ -63,6 +63,13 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
   const direct = join(binDir, DIRECT_MODULE);
   const directSource = join(dirname(opts.pluginSource), DIRECT_MODULE);
   if (await writeAtomic(direct, await readFile(directSource), 0o644)) changed.push(direct);
+  // the pod-side helper tortie-node uses when it finds it beside itself (else sh + nsenter ip)
+  const podnetSource = join(dirname(opts.pluginSource), POD_HELPER);
+  const podnetContent = await readFile(podnetSource).catch(() => undefined);
+  if (podnetContent !== undefined) {
+    const podnet = join(binDir, POD_HELPER);
+    if (await writeAtomic(podnet, podnetContent, 0o755)) changed.push(podnet);
+  }
   const nodePlugin = join(binDir, NODE_PLUGIN);
   const nodeSource = join(dirname(opts.pluginSource), NODE_PLUGIN);
   if (await writeAtomic(nodePlugin, await readFile(nodeSource), 0o755)) changed.push(nodePlugin);

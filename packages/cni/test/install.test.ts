@@ -13,6 +13,7 @@ describe('install (DaemonSet init step)', () => {
     await writeFile(join(src, 'tortie'), '\x7fELF front end v1\n');
     await writeFile(join(src, 'tortie-node'), '#!/usr/bin/env node\n// node plugin\n');
     await writeFile(join(src, 'tortie-direct.cjs'), 'module.exports = {};\n');
+    await writeFile(join(src, 'tortie-podnet'), '\x7fELF pod-side helper');
     const binDir = join(d.path, 'opt/cni/bin');
     const confDir = join(d.path, 'etc/cni/net.d');
     const opts = {
@@ -24,8 +25,9 @@ describe('install (DaemonSet init step)', () => {
       nodename: 'node-a',
     };
     const first = await install(opts);
-    expect(first.changed.length).toBe(5);
+    expect(first.changed.length).toBe(6);
     expect((await stat(join(binDir, 'tortie-node'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(binDir, 'tortie-podnet'))).mode & 0o777).toBe(0o755);
     expect((await stat(first.plugin)).mode & 0o777).toBe(0o755);
     expect((await stat(join(confDir, 'tortie-kubeconfig'))).mode & 0o777).toBe(0o600);
     const list = JSON.parse(await readFile(first.conflist, 'utf8')) as {
@@ -44,7 +46,7 @@ describe('install (DaemonSet init step)', () => {
     expect((await stat(first.plugin)).ino).not.toBe(before);
     expect(await readFile(first.plugin, 'utf8')).toContain('v2');
     // no temporary files left behind
-    expect((await readdir(binDir)).sort()).toEqual(['tortie', 'tortie-direct.cjs', 'tortie-node']);
+    expect((await readdir(binDir)).sort()).toEqual(['tortie', 'tortie-direct.cjs', 'tortie-node', 'tortie-podnet']);
     expect((await readdir(confDir)).sort()).toEqual(['10-tortie.conflist', 'tortie-kubeconfig']);
   });
 
