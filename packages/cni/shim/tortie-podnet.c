@@ -11,6 +11,9 @@
  *   A <dev> <addr> <plen> [nodad]   addr add <addr>/<plen> dev <dev> (IPv4 or IPv6)
  *   N <dev> <ip> <mac>              neigh replace <ip> lladdr <mac> dev <dev> nud permanent
  *   R <dev> <gw> [onlink]           route replace default via <gw> dev <dev> [onlink]
+ *   H <dev> <dst> <plen> <proto> [link]
+ *                                   route replace <dst>/<plen> dev <dev> proto <proto> [scope link]
+ *                                   (the host route to a pod: the "pod" is then the host's namespace)
  *   E                               end of the pod: prints "<n> 0" or "<n> <errno> <what>: <why>"
  *
  * Pods are numbered from 0 in the order of their P lines. After a failure the rest of that pod's
@@ -166,6 +169,27 @@ static int default_route(const char *dev, const char *gw, int onlink) {
   return talk(&r);
 }
 
+static int dev_route(const char *dev, const char *dst, const char *plen, const char *proto, int link) {
+  int idx = ifindex(dev);
+  if (idx < 0) return ENODEV;
+  unsigned char a[16];
+  int fam = parse_ip(dst, a);
+  if (fam == 0) return EINVAL;
+  struct req r;
+  start(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(struct rtmsg));
+  struct rtmsg *m = NLMSG_DATA(&r.n);
+  m->rtm_family = fam;
+  m->rtm_dst_len = (unsigned char)atoi(plen);
+  m->rtm_table = RT_TABLE_MAIN;
+  m->rtm_protocol = (unsigned char)atoi(proto);
+  m->rtm_scope = link ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+  m->rtm_type = RTN_UNICAST;
+  attr(&r, RTA_DST, a, fam == AF_INET ? 4 : 16);
+  unsigned oif = (unsigned)idx;
+  attr(&r, RTA_OIF, &oif, sizeof oif);
+  return talk(&r);
+}
+
 int main(void) {
   char line[512], failed[512] = "";
   int pod = -1, err = 0;
@@ -209,6 +233,7 @@ int main(void) {
       case 'A': err = n < 4 ? EINVAL : addr_add(dev, w[2], w[3], n > 4 && strcmp(w[4], "nodad") == 0); break;
       case 'N': err = n < 4 ? EINVAL : neigh_replace(dev, w[2], w[3]); break;
       case 'R': err = n < 3 ? EINVAL : default_route(dev, w[2], n > 3 && strcmp(w[3], "onlink") == 0); break;
+      case 'H': err = n < 5 ? EINVAL : dev_route(dev, w[2], w[3], w[4], n > 5 && strcmp(w[5], "link") == 0); break;
       default: err = EINVAL;
     }
     if (err != 0) {

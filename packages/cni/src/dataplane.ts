@@ -196,7 +196,18 @@ export type PodOp =
       readonly nodad?: boolean;
     }
   | { readonly op: 'neigh'; readonly dev: string; readonly address: string; readonly mac: string }
-  | { readonly op: 'default'; readonly dev: string; readonly gateway: string; readonly onlink?: boolean };
+  | { readonly op: 'default'; readonly dev: string; readonly gateway: string; readonly onlink?: boolean }
+  | {
+      readonly op: 'route';
+      readonly dev: string;
+      readonly dst: string;
+      readonly prefix: number;
+      readonly protocol: number;
+      readonly scopeLink?: boolean;
+    };
+
+/** The daemon's own network namespace, as a {@link PodBatcher} target (host routes of pods). */
+export const HOST_NETNS = '/proc/self/ns/net';
 
 /** The step as an `ip -batch` line (the sh path, and the CNI error's details). */
 export function ipLine(o: PodOp): string {
@@ -211,6 +222,8 @@ export function ipLine(o: PodOp): string {
       return `neigh replace ${o.address} lladdr ${o.mac} dev ${o.dev} nud permanent`;
     case 'default':
       return `route replace default via ${o.gateway} dev ${o.dev}${o.onlink ? ' onlink' : ''}`;
+    case 'route':
+      return `route replace ${o.dst}/${o.prefix} dev ${o.dev} proto ${o.protocol}${o.scopeLink ? ' scope link' : ''}`;
   }
 }
 
@@ -227,6 +240,8 @@ function helperLine(o: PodOp): string {
       return `N ${o.dev} ${o.address} ${o.mac}`;
     case 'default':
       return `R ${o.dev} ${o.gateway}${o.onlink ? ' onlink' : ''}`;
+    case 'route':
+      return `H ${o.dev} ${o.dst} ${o.prefix} ${o.protocol}${o.scopeLink ? ' link' : ''}`;
   }
 }
 
@@ -459,24 +474,22 @@ export async function preparePod(
 }
 
 /**
- * The rest of ADD once the addresses are known, host and pod side at once: on the host the
- * /32 (/128) routes with {@link POD_ROUTE_PROTOCOL} (in the burst's host batch); in the pod
- * (one `ip -batch` through nsenter) lo and the pod end up, its addresses, the pinned gateway
+ * The rest of ADD once the addresses are known, host and pod side at once, both in the burst's
+ * pod batch: on the host the /32 (/128) routes with {@link POD_ROUTE_PROTOCOL} (and with IPv6
+ * the host end up); in the pod lo and the pod end up, its addresses, the pinned gateway
  * neighbours and the default routes via the link-local gateways, onlink.
  */
-export async function finishPod(
-  p: PreparedPod,
-  addrs: PodAddresses,
-  batcher: HostBatcher = hostBatcher,
-): Promise<void> {
+export async function finishPod(p: PreparedPod, addrs: PodAddresses): Promise<void> {
   const { hostIf, podIf, netns } = p.link;
-  const host = p.ipv6 ? [`link set ${hostIf} up`] : [];
+  // the host side goes through the pod batch too, with the daemon's own namespace as the target:
+  // one process for both sides of every pod in the batch
+  const host: PodOp[] = p.ipv6 ? [{ op: 'up', dev: hostIf }] : [];
   const pod: PodOp[] = [
     { op: 'up', dev: 'lo' },
     { op: 'up', dev: podIf },
   ];
   if (addrs.v4 !== undefined) {
-    host.push(`route replace ${addrs.v4}/32 dev ${hostIf} proto ${POD_ROUTE_PROTOCOL} scope link`);
+    host.push({ op: 'route', dev: hostIf, dst: addrs.v4, prefix: 32, protocol: POD_ROUTE_PROTOCOL, scopeLink: true });
     pod.push(
       { op: 'addr', dev: podIf, address: addrs.v4, prefix: 32 },
       { op: 'neigh', dev: podIf, address: GATEWAY_V4, mac: HOST_VETH_MAC },
@@ -484,7 +497,7 @@ export async function finishPod(
     );
   }
   if (addrs.v6 !== undefined) {
-    host.push(`route replace ${addrs.v6}/128 dev ${hostIf} proto ${POD_ROUTE_PROTOCOL}`);
+    host.push({ op: 'route', dev: hostIf, dst: addrs.v6, prefix: 128, protocol: POD_ROUTE_PROTOCOL });
     pod.push(
       { op: 'addr', dev: podIf, address: addrs.v6, prefix: 128, nodad: true },
       { op: 'neigh', dev: podIf, address: GATEWAY_V6, mac: HOST_VETH_MAC },
@@ -492,7 +505,7 @@ export async function finishPod(
     );
   }
   await Promise.all([
-    host.length === 0 ? undefined : batcher.run(host, `configuring host end ${hostIf}`),
+    host.length === 0 ? undefined : podBatcher.run(host, HOST_NETNS, `configuring host end ${hostIf}`),
     podBatcher.run(pod, netns, `configuring ${podIf} in ${netns}`),
   ]);
 }
