@@ -1,37 +1,16 @@
 import { createConnection } from 'node:net';
+import type { Allocation, AllocationRequest, HandleSummary as HandleInfo, Ipam as PodIpam } from '@tortie/ipam';
 import { CniError, CniErrorCode } from './protocol.js';
 
-/**
- * What the plugin needs from IPAM: structurally the `Ipam` of `@tortie/ipam` (allocate is
- * idempotent per handle), declared here so the plugin's fast path does not load that package.
- */
-export interface AllocationRequest {
-  readonly handle: string;
-  readonly node: string;
-  readonly ipv4: number;
-  readonly ipv6: number;
-  readonly attributes: Readonly<Record<string, string>>;
-}
-export interface AllocatedAddress {
-  readonly address: string;
-  readonly family: 4 | 6;
-  readonly block: string;
-  readonly pool: string;
-}
-export interface Allocation {
-  readonly handle: string;
-  readonly addresses: readonly AllocatedAddress[];
-}
-export interface HandleInfo {
-  readonly handle: string;
-  readonly addresses: readonly string[];
-  readonly attributes: Readonly<Record<string, string>>;
-}
-export interface PodIpam {
-  allocate(req: AllocationRequest): Promise<Allocation>;
-  releaseByHandle(handle: string): Promise<number>;
-  handles(filter?: { node?: string }): Promise<readonly HandleInfo[]>;
-}
+// The IPAM contract is @tortie/ipam's own. Type-only imports vanish from the bundle, so the
+// plugin's start path still loads nothing of that package.
+export type {
+  AllocatedAddress,
+  Allocation,
+  AllocationRequest,
+  HandleSummary as HandleInfo,
+  Ipam as PodIpam,
+} from '@tortie/ipam';
 
 /** Requests and answers on the node-local socket: one JSON line each way per connection. */
 export type IpamRequest =

@@ -35,7 +35,9 @@ it('the daemon API client reuses its connections (client-node alone opens one pe
     // and IPAM through it works as before: 10 pods at once, 10 distinct addresses
     const ipam = kubernetesIpam(kc);
     const got = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => ipam.allocate({ handle: `ka.${i}`, node: 'n1', ipv4: 1, ipv6: 0 })),
+      Array.from({ length: 10 }, (_, i) =>
+        ipam.allocate({ handle: `ka.${i}`, node: 'n1', ipv4: 1, ipv6: 0, attributes: {} }),
+      ),
     );
     expect(new Set(got.map((a) => a.addresses[0]?.address)).size).toBe(10);
     expect(connections).toBeLessThanOrEqual(10);
