@@ -41,17 +41,17 @@ export interface AdjRibOutOptions {
 let nextConsumer = 1;
 
 /**
- * An array for `n` elements written in index order: allocated at its size when small; large ones
- * grow as they are written (V8 makes `new Array(n)` sparse above ~100k elements).
+ * An array for `n` elements written in index order, allocated once at its size. (Node 20's V8 keeps
+ * `new Array(n)` in fast holey elements at a million too; growing `[]` instead allocated about
+ * three times the final size in large-object space per batch, and each such allocation pushes the
+ * small old generation towards a full collection.)
  */
 function sized(n: number): number[] {
-  return n <= 65536 ? new Array(n) : [];
+  return new Array(n);
 }
 
 /** takeBatches' per-call outcome array, shared by all Adj-RIBs-Out (takeBatches is synchronous). */
 let outcomeScratch = allocInt32(1024);
-/** takeBatches' withdrawn IPv4 keys, written in its first pass (shared like outcomeScratch). */
-let withdrawnScratch = new Float64Array(1024);
 
 export class AdjRibOut {
   readonly rib: LocRib;
@@ -178,7 +178,9 @@ export class AdjRibOut {
     // fills arrays of exact size (no growing arrays for a million prefixes)
     if (outcomeScratch.length < ql) outcomeScratch = growInt32(outcomeScratch, Math.max(ql, outcomeScratch.length * 2));
     const outcome = outcomeScratch;
-    let wdKeys = withdrawnScratch;
+    // IPv4 withdrawn keys, written in pass 1 into an array allocated at the first withdrawal for
+    // the rest of the queue and trimmed after (no scratch to copy from, nothing that grows)
+    let wd4: number[] | null = null;
     const groupCount = new Map<number, number>();
     const groups6 = new Map<number, string[]>();
     let wd4n = 0;
@@ -268,13 +270,8 @@ export class AdjRibOut {
         if (isV4) {
           // a withdrawal is finished here (one pass): its key is read while the slot still holds
           // it, then the Adj-RIB-Out's and the queue's references go together
-          if (wd4n === wdKeys.length) {
-            const grown = new Float64Array(wdKeys.length * 2);
-            grown.set(wdKeys);
-            wdKeys = grown;
-            withdrawnScratch = grown;
-          }
-          wdKeys[wd4n++] = prefixes.v4KeyOf(slot);
+          if (wd4 === null) wd4 = sized(ql - q);
+          wd4[wd4n++] = prefixes.v4KeyOf(slot);
           prefixes.unref(slot, 2);
           outcome[q] = -3;
         } else {
@@ -302,8 +299,7 @@ export class AdjRibOut {
     if (refCount) reg.get(refId).refs += refCount;
     if (relCount) reg.releaseId(relId, relCount);
     // pass 2: keys into exact-size arrays, then the references of withdrawn and queued slots go
-    const wd4 = sized(wd4n);
-    for (let i = 0; i < wd4n; i++) wd4[i] = wdKeys[i]!;
+    if (wd4 !== null) wd4.length = wd4n; // shrinking trims in place
     const groups4 = new Map<number, { keys: number[]; n: number }>();
     for (const [id, n] of groupCount) groups4.set(id, { keys: sized(n), n: 0 });
     let gId = 0;
@@ -339,12 +335,11 @@ export class AdjRibOut {
       }
       for (let i = 0; i < keys.length; i += max) push(family, attrSet, keys.slice(i, i + max));
     };
-    push('ipv4-unicast', null, wd4);
+    if (wd4 !== null) push('ipv4-unicast', null, wd4);
     push('ipv6-unicast', null, wd6);
     for (const [id, grp] of groups4) push('ipv4-unicast', reg.get(id), grp.keys);
     for (const [id, keys] of groups6) push('ipv6-unicast', reg.get(id), keys);
     if (outcomeScratch.length > 65536) outcomeScratch = allocInt32(1024);
-    if (withdrawnScratch.length > 65536) withdrawnScratch = new Float64Array(1024);
     return out;
   }
 
