@@ -53,6 +53,15 @@ function sized(n: number): number[] {
 /** takeBatches' per-call outcome array, shared by all Adj-RIBs-Out (takeBatches is synchronous). */
 let outcomeScratch = allocInt32(1024);
 
+/** What takeBatches' pass 1 leaves for the rest. */
+interface Decided {
+  wd4: number[] | null;
+  wd4n: number;
+  readonly wd6: string[];
+  readonly groupCount: Map<number, number>;
+  readonly groups6: Map<number, string[]>;
+}
+
 export class AdjRibOut {
   readonly rib: LocRib;
   readonly peer: RibPeer;
@@ -165,26 +174,68 @@ export class AdjRibOut {
    * sent are left out.
    */
   takeBatches(): OutBatch[] {
+    const reg = this.rib.registry;
+    const queue = this.queue;
+    const ql = this.queueLength;
+    this.queueLength = 0;
+    // pass 1 decides per queued slot and records the outcome here: -1 nothing to send, -3 an IPv4
+    // withdrawal (finished in pass 1), > 0 an IPv4 announcement with that set, -2 IPv6 (handled in
+    // pass 1); pass 2 then fills arrays of exact size (no growing arrays for a million prefixes).
+    // Each pass is a method of its own: V8 compiles a hot loop on its own (on-stack replacement),
+    // and with both loops in one large function the compiled code was thrown away on reaching code
+    // that had not run yet (after the loop, a branch first taken), several times per call.
+    if (outcomeScratch.length < ql) outcomeScratch = growInt32(outcomeScratch, Math.max(ql, outcomeScratch.length * 2));
+    const outcome = outcomeScratch;
+    const d: Decided = { wd4: null, wd4n: 0, wd6: [], groupCount: new Map(), groups6: new Map() };
+    this.decide(ql, outcome, d);
+    const wd4 = d.wd4;
+    if (wd4 !== null) wd4.length = d.wd4n; // shrinking trims in place
+    // nothing but IPv4 withdrawals (a peer went away): pass 2 has nothing to do
+    const groups4 =
+      d.wd4n === ql ? new Map<number, { keys: number[]; n: number }>() : this.collect(ql, outcome, d.groupCount);
+    const wd6 = d.wd6;
+    const groups6 = d.groups6;
+    if (queue.length > 65536 && ql > 0) {
+      // a table dump grew the queue: do not keep megabytes for the odd change
+      this.queue = new Int32Array(1024);
+    }
+    const out: OutBatch[] = [];
+    const max = this.maxPer;
+    const push = (family: Family, attrSet: AttrSet | null, keys: PrefixKey[]): void => {
+      if (keys.length === 0) return;
+      if (keys.length <= max) {
+        out.push(
+          attrSet
+            ? { family, attrSet, announced: keys, withdrawn: [] }
+            : { family, attrSet, announced: [], withdrawn: keys },
+        );
+        return;
+      }
+      for (let i = 0; i < keys.length; i += max) push(family, attrSet, keys.slice(i, i + max));
+    };
+    if (wd4 !== null) push('ipv4-unicast', null, wd4);
+    push('ipv6-unicast', null, wd6);
+    for (const [id, grp] of groups4) push('ipv4-unicast', reg.get(id), grp.keys);
+    for (const [id, keys] of groups6) push('ipv6-unicast', reg.get(id), keys);
+    if (outcomeScratch.length > 65536) outcomeScratch = allocInt32(1024);
+    return out;
+  }
+
+  /** takeBatches' pass 1 (see there). */
+  private decide(ql: number, outcome: Int32Array, d: Decided): void {
     const rib = this.rib;
     const reg = rib.registry;
     const prefixes = rib.prefixes;
     const exporter = this.exporter;
     const cached = !exporter.prefixDependent;
     const queue = this.queue;
-    const ql = this.queueLength;
-    this.queueLength = 0;
-    // pass 1 decides per queued slot and records the outcome here: -1 nothing to send, 0 an IPv4
-    // withdrawal, > 0 an IPv4 announcement with that set, -2 IPv6 (handled in pass 1); pass 2 then
-    // fills arrays of exact size (no growing arrays for a million prefixes)
-    if (outcomeScratch.length < ql) outcomeScratch = growInt32(outcomeScratch, Math.max(ql, outcomeScratch.length * 2));
-    const outcome = outcomeScratch;
-    // IPv4 withdrawn keys, written in pass 1 into an array allocated at the first withdrawal for
-    // the rest of the queue and trimmed after (no scratch to copy from, nothing that grows)
+    // IPv4 withdrawn keys, written here into an array allocated at the first withdrawal for the
+    // rest of the queue and trimmed after (no scratch to copy from, nothing that grows)
     let wd4: number[] | null = null;
-    const groupCount = new Map<number, number>();
-    const groups6 = new Map<number, string[]>();
     let wd4n = 0;
-    const wd6: string[] = [];
+    const groupCount = d.groupCount;
+    const groups6 = d.groups6;
+    const wd6 = d.wd6;
     const self = this.peer.index;
     let memoIn = -1;
     let memoFrom = -1;
@@ -298,8 +349,19 @@ export class AdjRibOut {
     if (countN) groupCount.set(countId, (groupCount.get(countId) ?? 0) + countN);
     if (refCount) reg.get(refId).refs += refCount;
     if (relCount) reg.releaseId(relId, relCount);
-    // pass 2: keys into exact-size arrays, then the references of withdrawn and queued slots go
-    if (wd4 !== null) wd4.length = wd4n; // shrinking trims in place
+    d.wd4 = wd4;
+    d.wd4n = wd4n;
+  }
+
+  /** takeBatches' pass 2: announced keys into exact-size arrays, then the queue's references go. */
+  private collect(
+    ql: number,
+    outcome: Int32Array,
+    groupCount: Map<number, number>,
+  ): Map<number, { keys: number[]; n: number }> {
+    const prefixes = this.rib.prefixes;
+    const queue = this.queue;
+    const adv = this.adv;
     const groups4 = new Map<number, { keys: number[]; n: number }>();
     for (const [id, n] of groupCount) groups4.set(id, { keys: sized(n), n: 0 });
     let gId = 0;
@@ -317,30 +379,7 @@ export class AdjRibOut {
       } else if (o === -2 && adv[slot] === 0) prefixes.unref(slot); // IPv6 withdrawal
       prefixes.unref(slot); // the queue's reference
     }
-    if (queue.length > 65536 && ql > 0) {
-      // a table dump grew the queue: do not keep megabytes for the odd change
-      this.queue = new Int32Array(1024);
-    }
-    const out: OutBatch[] = [];
-    const max = this.maxPer;
-    const push = (family: Family, attrSet: AttrSet | null, keys: PrefixKey[]): void => {
-      if (keys.length === 0) return;
-      if (keys.length <= max) {
-        out.push(
-          attrSet
-            ? { family, attrSet, announced: keys, withdrawn: [] }
-            : { family, attrSet, announced: [], withdrawn: keys },
-        );
-        return;
-      }
-      for (let i = 0; i < keys.length; i += max) push(family, attrSet, keys.slice(i, i + max));
-    };
-    if (wd4 !== null) push('ipv4-unicast', null, wd4);
-    push('ipv6-unicast', null, wd6);
-    for (const [id, grp] of groups4) push('ipv4-unicast', reg.get(id), grp.keys);
-    for (const [id, keys] of groups6) push('ipv6-unicast', reg.get(id), keys);
-    if (outcomeScratch.length > 65536) outcomeScratch = allocInt32(1024);
-    return out;
+    return groups4;
   }
 
   private markSlots(slots: readonly number[]): void {

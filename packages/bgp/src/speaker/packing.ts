@@ -92,7 +92,9 @@ function v4Frames(keys: ArrayLike<PrefixKey>, attrBytes: Uint8Array | null, max:
     const total = fixed + size + (announce ? 0 : 2);
     const b = sink.reserve(total);
     const f = sink.pos;
-    b.fill(0xff, f, f + 16);
+    // the marker: 16 stores (Buffer#fill validates its arguments and calls into C++, ~2% of a
+    // withdrawal's CPU at 1M prefixes)
+    for (let k = f; k < f + 16; k++) b[k] = 0xff;
     b[f + 16] = total >>> 8;
     b[f + 17] = total & 255;
     b[f + 18] = 2;

@@ -242,6 +242,35 @@ describe('Adj-RIB-Out', () => {
     expect(rib.registry.size).toBe(2);
   });
 
+  it('a queue of only IPv4 withdrawals goes out in one exact-size batch and frees every slot; mixed queues after it still work', () => {
+    const { rib, from, out } = setup();
+    const keys = v4Keys(3000);
+    rib.applyUpdate(from, attrs(), keys);
+    out.takeBatches();
+    expect(out.size).toBe(3000);
+    rib.applyUpdate(from, null, [], keys);
+    const w = out.takeBatches();
+    expect(w).toEqual([{ family: 'ipv4-unicast', attrSet: null, announced: [], withdrawn: keys }]);
+    expect(w[0]!.withdrawn.length).toBe(3000);
+    expect(out.size).toBe(0);
+    expect(out.pendingCount).toBe(0);
+    expect(rib.prefixes.size).toBe(0);
+    expect(rib.registry.size).toBe(0);
+    // then a queue mixing announcements, withdrawals and a prefix withdrawn and re-announced
+    // before the flush (nothing to send for it)
+    rib.applyUpdate(from, attrs(), keys.slice(0, 3));
+    out.takeBatches();
+    rib.applyUpdate(from, null, [], keys.slice(0, 2));
+    rib.applyUpdate(from, attrs(), [keys[0]!, keys[5]!]);
+    const m = out.takeBatches();
+    expect(m).toHaveLength(2);
+    expect(m[0]!.withdrawn).toEqual([keys[1]]);
+    expect(m[1]!.announced).toEqual([keys[5]]);
+    expect(out.size).toBe(3);
+    expect(rib.prefixes.find(keys[1]!)).toBe(-1);
+    expect(rib.prefixes.find(keys[0]!)).toBeGreaterThanOrEqual(0);
+  });
+
   it('setExporter re-evaluates and sends only the difference; reset and close release everything', () => {
     const { rib, from, out } = setup();
     const keys = v4Keys(10);
