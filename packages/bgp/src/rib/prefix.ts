@@ -2,7 +2,11 @@
 // IPv6: a string `<hex nibbles covering length>/<length>` ("20010db8/32", "/0"). Host bits are
 // always zero, so equal prefixes have equal keys. Neither form allocates an object per prefix.
 
+import { numberToIpv4 as formatIpv4, formatIpv6 } from '../wire/prefix.js';
 import type { Nlri, Prefix } from '../wire/types.js';
+
+// The address formatters are wire's (same output); re-exported under the RIB's names.
+export { formatIpv4, formatIpv6 };
 
 export type PrefixKey = number | string;
 
@@ -82,6 +86,10 @@ export function nlriFromKeys(keys: readonly PrefixKey[]): Nlri[] {
   return out;
 }
 
+/**
+ * Unlike wire's tryIpv4ToNumber this accepts leading zeros in an octet ("010.0.0.1"), which
+ * configuration and policy text has always allowed; so the RIB keeps its own parsers.
+ */
 export function parseIpv4(text: string): number | null {
   const parts = text.split('.');
   if (parts.length !== 4) return null;
@@ -93,10 +101,6 @@ export function parseIpv4(text: string): number | null {
     v = v * 256 + n;
   }
   return v;
-}
-
-export function formatIpv4(addr: number): string {
-  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
 }
 
 export function parseIpv6(text: string): Uint8Array | null {
@@ -131,29 +135,6 @@ export function parseIpv6(text: string): Uint8Array | null {
     out[15] = tailV4 & 255;
   }
   return out;
-}
-
-export function formatIpv6(addr: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(((addr[i * 2] ?? 0) << 8) | (addr[i * 2 + 1] ?? 0));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 /** Parses "a.b.c.d/len" or "x::/len" into a key. Host bits must be zero unless `loose`, which clears them. */
