@@ -172,46 +172,43 @@ function compilePrefixList(v: unknown, field: string): Matcher {
   };
 }
 
-function compileCommunityMatch(v: unknown, field: string): Matcher {
+/**
+ * `{ any?, all? }` over a route's list of communities (standard or large): each listed value is
+ * parsed and turned into a comparable key once, here; `have` gives the route's keys.
+ */
+function compileAnyAllMatch<K>(
+  v: unknown,
+  field: string,
+  parse: (x: unknown, field: string) => K,
+  have: (r: PolicyRoute) => readonly K[],
+): Matcher {
   if (!isObject(v)) throw new PolicyConfigError(field, 'must be { any?: [...], all?: [...] }');
   checkKeys(v, ['any', 'all'], field);
-  const c = v as CommunityMatch;
+  const c = v as CommunityMatch | LargeCommunityMatch;
   if (c.any === undefined && c.all === undefined) throw new PolicyConfigError(field, 'needs any or all');
   const any =
-    c.any === undefined
-      ? undefined
-      : checkArray(c.any, `${field}.any`).map((x, i) => parseCommunity(x, `${field}.any[${i}]`));
+    c.any === undefined ? undefined : checkArray(c.any, `${field}.any`).map((x, i) => parse(x, `${field}.any[${i}]`));
   const all =
-    c.all === undefined
-      ? undefined
-      : checkArray(c.all, `${field}.all`).map((x, i) => parseCommunity(x, `${field}.all[${i}]`));
+    c.all === undefined ? undefined : checkArray(c.all, `${field}.all`).map((x, i) => parse(x, `${field}.all[${i}]`));
   return (r) => {
-    const have = r.attrs.communities ?? [];
-    if (any && !any.some((x) => have.includes(x))) return false;
-    if (all && !all.every((x) => have.includes(x))) return false;
+    const h = have(r);
+    if (any && !any.some((x) => h.includes(x))) return false;
+    if (all && !all.every((x) => h.includes(x))) return false;
     return true;
   };
 }
 
+function compileCommunityMatch(v: unknown, field: string): Matcher {
+  return compileAnyAllMatch(v, field, parseCommunity, (r) => r.attrs.communities ?? []);
+}
+
 function compileLargeMatch(v: unknown, field: string): Matcher {
-  if (!isObject(v)) throw new PolicyConfigError(field, 'must be { any?: [...], all?: [...] }');
-  checkKeys(v, ['any', 'all'], field);
-  const c = v as LargeCommunityMatch;
-  if (c.any === undefined && c.all === undefined) throw new PolicyConfigError(field, 'needs any or all');
-  const any =
-    c.any === undefined
-      ? undefined
-      : checkArray(c.any, `${field}.any`).map((x, i) => lcKey(parseLargeCommunity(x, `${field}.any[${i}]`)));
-  const all =
-    c.all === undefined
-      ? undefined
-      : checkArray(c.all, `${field}.all`).map((x, i) => lcKey(parseLargeCommunity(x, `${field}.all[${i}]`)));
-  return (r) => {
-    const have = (r.attrs.largeCommunities ?? []).map(lcKey);
-    if (any && !any.some((x) => have.includes(x))) return false;
-    if (all && !all.every((x) => have.includes(x))) return false;
-    return true;
-  };
+  return compileAnyAllMatch(
+    v,
+    field,
+    (x, f) => lcKey(parseLargeCommunity(x, f)),
+    (r) => (r.attrs.largeCommunities ?? []).map(lcKey),
+  );
 }
 
 function compileAsPathMatch(v: unknown, field: string): Matcher {
