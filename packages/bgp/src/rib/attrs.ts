@@ -3,6 +3,7 @@
 // process reads (LOCAL_PREF, AS_PATH length, neighbour AS, ...), so best-path selection never
 // re-walks the attributes.
 
+import { ByteWriter } from '../wire/bytes.js';
 import type { AsPathSegment, PathAttributes } from '../wire/types.js';
 import { parseIpv4 } from './prefix.js';
 
@@ -185,34 +186,9 @@ function growFields(f: AttrFields, cap: number): AttrFields {
  * words, text as its characters) into a scratch buffer and returns their length. Equal bytes
  * mean equal attributes; no string is built.
  */
-class CanonicalWriter {
-  buf = new Uint8Array(512);
-  pos = 0;
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let len = this.buf.length * 2;
-    while (len < this.pos + n) len *= 2;
-    const b = new Uint8Array(len);
-    b.set(this.buf.subarray(0, this.pos));
-    this.buf = b;
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    const b = this.buf;
-    const p = this.pos;
-    b[p] = v >>> 24;
-    b[p + 1] = (v >>> 16) & 255;
-    b[p + 2] = (v >>> 8) & 255;
-    b[p + 3] = v & 255;
-    this.pos = p + 4;
-  }
+class CanonicalWriter extends ByteWriter {
   text(s: string): void {
-    this.ensure(2 + s.length * 2);
+    this.ensure(4 + s.length * 2); // the length word, then up to two bytes a character
     this.u32(s.length);
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
@@ -223,11 +199,10 @@ class CanonicalWriter {
       }
     }
   }
-  bytes(v: Uint8Array): void {
+  /** Length first, so adjacent byte strings cannot run into each other. */
+  sizedBytes(v: Uint8Array): void {
     this.u32(v.length);
-    this.ensure(v.length);
-    this.buf.set(v, this.pos);
-    this.pos += v.length;
+    this.bytes(v);
   }
 
   /** An empty list is no attribute (encoders leave it out); an empty AS_PATH is one. */
@@ -272,7 +247,7 @@ class CanonicalWriter {
     if (a.extendedCommunities && a.extendedCommunities.length > 0) {
       this.u8(16);
       this.u32(a.extendedCommunities.length);
-      for (const e of a.extendedCommunities) this.bytes(e);
+      for (const e of a.extendedCommunities) this.sizedBytes(e);
     }
     if (a.largeCommunities && a.largeCommunities.length > 0) {
       this.u8(32);
@@ -298,7 +273,7 @@ class CanonicalWriter {
       for (const u of a.unknown) {
         this.u8(u.code);
         this.u8(u.flags);
-        this.bytes(u.value);
+        this.sizedBytes(u.value);
       }
     }
     return this.pos;
@@ -314,7 +289,7 @@ function hashBytes(b: Uint8Array, n: number): number {
   return h;
 }
 
-const writer = new CanonicalWriter();
+const writer = new CanonicalWriter(512);
 
 /**
  * The registry of interned attribute sets, shared by all peers and tables of a speaker. `intern`
