@@ -76,6 +76,39 @@ async function sysctl(path: string, value: string): Promise<void> {
   }
 }
 
+/**
+ * The queue behind both batchers: jobs pushed while a batch runs go into the next batch, one batch
+ * at a time. A batch that throws fails every job in it.
+ */
+class GroupCommit<J extends { readonly reject: (e: Error) => void }> {
+  #queue: J[] = [];
+  #running = false;
+  readonly #runBatch: (jobs: readonly J[]) => Promise<void>;
+  constructor(runBatch: (jobs: readonly J[]) => Promise<void>) {
+    this.#runBatch = runBatch;
+  }
+
+  push(job: J): void {
+    this.#queue.push(job);
+    if (!this.#running) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const jobs = this.#queue;
+        this.#queue = [];
+        await this.#runBatch(jobs).catch((e: unknown) => {
+          for (const j of jobs) j.reject(e instanceof Error ? e : new Error(String(e)));
+        });
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
 interface HostJob {
   readonly lines: readonly string[];
   /** An open network-namespace fd the lines name as `NETNS_FD` (held so it cannot vanish mid-batch). */
@@ -98,14 +131,13 @@ const FAILED_LINE = /^Command failed -:(\d+)$/;
  * argument (which would leave the lines after it unrun and unreported).
  */
 export class HostBatcher {
-  #queue: HostJob[] = [];
-  #running = false;
+  readonly #jobs = new GroupCommit<HostJob>((jobs) => this.#runBatch(jobs));
   /** `ip` processes run and pods' line groups they carried, for tests and the daemon's stats. */
   readonly stats = { batches: 0, jobs: 0, largest: 0 };
 
   run(lines: readonly string[], what: string, fd?: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({
+      this.#jobs.push({
         lines,
         ...(fd === undefined ? {} : { fd }),
         resolve,
@@ -118,23 +150,7 @@ export class HostBatcher {
             ),
           ),
       });
-      if (!this.#running) void this.#drain();
     });
-  }
-
-  async #drain(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#queue.length > 0) {
-        const jobs = this.#queue;
-        this.#queue = [];
-        await this.#runBatch(jobs).catch((e: unknown) => {
-          for (const j of jobs) j.reject(e instanceof Error ? e : new Error(String(e)));
-        });
-      }
-    } finally {
-      this.#running = false;
-    }
   }
 
   async #runBatch(jobs: readonly HostJob[]): Promise<void> {
@@ -275,8 +291,7 @@ function bundledHelper(): string | undefined {
  */
 export class PodBatcher {
   readonly #helper: string | undefined;
-  #queue: PodJob[] = [];
-  #running = false;
+  readonly #jobs = new GroupCommit<PodJob>((jobs) => this.#runBatch(jobs));
   readonly stats = { batches: 0, jobs: 0, largest: 0 };
 
   /** `helper`: path of `tortie-podnet`; `null` forces the sh path; absent: the bundled one if any. */
@@ -290,30 +305,14 @@ export class PodBatcher {
 
   run(ops: readonly PodOp[], netns: string, what: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({
+      this.#jobs.push({
         ops,
         netns,
         resolve,
         reject: (e) =>
           reject(new CniError(CniErrorCode.plumbingFailed, `${what} failed: ${e.message}`, ops.map(ipLine).join('\n'))),
       });
-      if (!this.#running) void this.#drain();
     });
-  }
-
-  async #drain(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#queue.length > 0) {
-        const jobs = this.#queue;
-        this.#queue = [];
-        await this.#runBatch(jobs).catch((e: unknown) => {
-          for (const j of jobs) j.reject(e instanceof Error ? e : new Error(String(e)));
-        });
-      }
-    } finally {
-      this.#running = false;
-    }
   }
 
   async #runBatch(all: readonly PodJob[]): Promise<void> {
