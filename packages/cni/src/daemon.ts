@@ -174,7 +174,7 @@ export class IpamServer implements AsyncDisposable {
     if (!sock.destroyed) sock.end(text);
   }
 
-  /** The daemon's IPAM as the in-process plugin sees it (same limits as the socket's). */
+  /** The daemon's IPAM with its allocation limit: what the in-process plugin and the socket use. */
   readonly #localIpam: PodIpam = {
     allocate: (r) => this.#limited(() => this.#ipam.allocate(r)),
     releaseByHandle: (h) => this.#limited(() => this.#ipam.releaseByHandle(h)),
@@ -191,14 +191,11 @@ export class IpamServer implements AsyncDisposable {
         case 'stats':
           return { ok: true, value: this.stats };
         case 'allocate':
-          return { ok: true, value: await this.#limited(() => this.#ipam.allocate(req.req)) };
+          return { ok: true, value: await this.#localIpam.allocate(req.req) };
         case 'release':
-          return { ok: true, value: await this.#limited(() => this.#ipam.releaseByHandle(req.handle)) };
+          return { ok: true, value: await this.#localIpam.releaseByHandle(req.handle) };
         case 'handles':
-          return {
-            ok: true,
-            value: await this.#ipam.handles(req.node === undefined ? {} : { node: req.node }),
-          };
+          return { ok: true, value: await this.#localIpam.handles(req.node === undefined ? {} : { node: req.node }) };
         default:
           return { ok: false, error: { name: 'BadRequest', message: `unknown op in ${line.slice(0, 100)}` } };
       }
