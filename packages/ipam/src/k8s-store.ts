@@ -139,54 +139,34 @@ class KubernetesCollection<T> implements Collection<T> {
       throw new ConflictError(this.kind, name);
     }
   }
-  async update(name: string, spec: T, resourceVersion: string): Promise<Versioned<T>> {
-    if (this.#patchSpec) {
-      try {
-        return this.#wrap(
-          await this.#api.patchClusterCustomObject({
-            ...this.#params(),
-            name,
-            body: this.#conditional(resourceVersion, [{ op: 'replace', path: '/spec', value: spec }]),
-          }),
-        );
-      } catch (e) {
-        throw mapError(e, this.kind, name);
-      }
-    }
-    try {
-      return this.#wrap(
-        await this.#api.replaceClusterCustomObject({
-          ...this.#params(),
-          name,
-          body: this.#body(name, spec, resourceVersion),
-        }),
-      );
-    } catch (e) {
-      throw mapError(e, this.kind, name);
-    }
+  update(name: string, spec: T, resourceVersion: string): Promise<Versioned<T>> {
+    if (this.#patchSpec) return this.#patch(name, resourceVersion, { op: 'replace', path: '/spec', value: spec });
+    return this.#write(name, () =>
+      this.#api.replaceClusterCustomObject({ ...this.#params(), name, body: this.#body(name, spec, resourceVersion) }),
+    );
   }
-  async setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string): Promise<Versioned<T>> {
-    try {
-      return this.#wrap(
-        await this.#api.patchClusterCustomObject({
-          ...this.#params(),
-          name,
-          body: this.#conditional(resourceVersion, [{ op: 'add', path: '/metadata/finalizers', value: finalizers }]),
-        }),
-      );
-    } catch (e) {
-      throw mapError(e, this.kind, name);
-    }
+  setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string): Promise<Versioned<T>> {
+    return this.#patch(name, resourceVersion, { op: 'add', path: '/metadata/finalizers', value: finalizers });
   }
-  async setStatus(name: string, status: StoredStatus, resourceVersion: string): Promise<Versioned<T>> {
+  setStatus(name: string, status: StoredStatus, resourceVersion: string): Promise<Versioned<T>> {
+    return this.#write(name, () =>
+      this.#api.patchClusterCustomObjectStatus({
+        ...this.#params(),
+        name,
+        body: this.#conditional(resourceVersion, [{ op: 'add', path: '/status', value: status }]),
+      }),
+    );
+  }
+  /** A JSON patch of one operation, conditional on `resourceVersion`. */
+  #patch(name: string, resourceVersion: string, op: object): Promise<Versioned<T>> {
+    return this.#write(name, () =>
+      this.#api.patchClusterCustomObject({ ...this.#params(), name, body: this.#conditional(resourceVersion, [op]) }),
+    );
+  }
+  /** A write whose answer is the object as stored; API errors become the store's typed errors. */
+  async #write(name: string, call: () => Promise<unknown>): Promise<Versioned<T>> {
     try {
-      return this.#wrap(
-        await this.#api.patchClusterCustomObjectStatus({
-          ...this.#params(),
-          name,
-          body: this.#conditional(resourceVersion, [{ op: 'add', path: '/status', value: status }]),
-        }),
-      );
+      return this.#wrap(await call());
     } catch (e) {
       throw mapError(e, this.kind, name);
     }
