@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { type RunningApiServer, startApiServer } from '@tortie/apiserver';
-import { kubernetesIpam, loadCrds, TORTIE_API_GROUP, TORTIE_API_VERSION } from '@tortie/ipam';
+import { applyCrds, kubernetesIpam, TORTIE_API_GROUP, TORTIE_API_VERSION } from '@tortie/ipam';
 import { ManagedProcess, type Netns } from '@tortie/testkit';
 import { PKG } from './helpers.js';
 
@@ -14,8 +14,7 @@ export async function startCluster(
   const api = await startApiServer();
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfigPath);
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  for (const crd of loadCrds()) await ext.createCustomResourceDefinition({ body: crd as never });
+  await applyCrds(kc);
   await createPool(kc, 'pool-a', pool);
   return { api, kc, [Symbol.asyncDispose]: () => api.stop() };
 }

@@ -37,7 +37,7 @@ export {
   PoolInformerSource,
 } from './k8s-controller.js';
 export { IPAM_PLURALS, KubernetesCluster, KubernetesStore } from './k8s-store.js';
-export { type KubernetesIpamOptions, kubernetesIpam } from './kubernetes.js';
+export { applyCrds, type KubernetesIpamOptions, kubernetesIpam } from './kubernetes.js';
 export { formatMetrics } from './metrics.js';
 export { affinityNode, affinityValue, cidrObjectName, handleObjectName } from './names.js';
 export { assessPools, POOL_FINALIZER, type PoolAssessment } from './pools.js';

@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AllocationRequest,
-  BlockAllocator,
-  DEFAULT_POOL,
-  MemoryStore,
-  NoFreeAddressError,
-  PoolInUseError,
-} from '../src/index.js';
-
-const req = (handle: string, node: string, ipv4 = 1, ipv6 = 0): AllocationRequest => ({
-  handle,
-  node,
-  ipv4,
-  ipv6,
-  attributes: { namespace: 'default', pod: handle, node },
-});
+import { BlockAllocator, DEFAULT_POOL, MemoryStore, NoFreeAddressError, PoolInUseError } from '../src/index.js';
+import { req } from './harness.js';
 
 async function setup(pools = [DEFAULT_POOL]): Promise<{ store: MemoryStore; ipam: BlockAllocator }> {
   const store = new MemoryStore();

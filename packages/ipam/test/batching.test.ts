@@ -2,7 +2,6 @@
 // writes, and every guarantee of the one-at-a-time path still holds under injected faults.
 import { describe, expect, it } from 'vitest';
 import {
-  type AllocationRequest,
   BlockAllocator,
   type Collection,
   ConflictError,
@@ -16,15 +15,7 @@ import {
   TransientApiError,
   type Versioned,
 } from '../src/index.js';
-import { startEnv } from './harness.js';
-
-const req = (handle: string, node: string, ipv4 = 1, ipv6 = 0): AllocationRequest => ({
-  handle,
-  node,
-  ipv4,
-  ipv6,
-  attributes: { namespace: 'default', pod: handle, node },
-});
+import { req, startEnv } from './harness.js';
 
 /**
  * A MemoryStore whose block updates can be refused with a 409 before they apply, or applied

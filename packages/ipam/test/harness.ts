@@ -1,31 +1,10 @@
 // Shared setup for the integration tests: an embedded API server per test, our CRDs applied
 // through apiextensions.k8s.io/v1 with client-node, and helpers for Nodes and Pods.
 
-import { spawn } from 'node:child_process';
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type RunningApiServer, startApiServer } from '@tortie/apiserver';
-import { loadCrds } from '../src/index.js';
-
-function run(
-  cmd: string,
-  args: readonly string[],
-  stdin?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(stdin ?? '');
-  });
-}
+import { tryRun } from '@tortie/testkit';
+import { type AllocationRequest, applyCrds } from '../src/index.js';
 
 export interface Env extends AsyncDisposable {
   readonly server: RunningApiServer;
@@ -48,10 +27,7 @@ export async function startEnv(opts: { tls?: boolean } = {}): Promise<Env> {
     return kc;
   };
   const kc = kubeconfig();
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  for (const crd of loadCrds()) {
-    await ext.createCustomResourceDefinition({ body: crd as never });
-  }
+  await applyCrds(kc);
   const core = kc.makeApiClient(CoreV1Api);
   return {
     server,
@@ -78,12 +54,32 @@ export async function startEnv(opts: { tls?: boolean } = {}): Promise<Env> {
       await core.deleteNamespacedPod({ namespace, name });
     },
     async kubectl(args, stdin) {
-      const r = await run('kubectl', ['--kubeconfig', server.kubeconfigPath, ...args], stdin);
-      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      const r = await tryRun('kubectl', ['--kubeconfig', server.kubeconfigPath, ...args], { input: stdin ?? '' });
+      if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.exitCode}): ${r.stderr}`);
       return r.stdout;
     },
     async [Symbol.asyncDispose]() {
       await server.stop();
     },
   };
+}
+
+/** One IPv4 address (by default) for the pod named like its handle, on `node`. */
+export const req = (handle: string, node: string, ipv4 = 1, ipv6 = 0): AllocationRequest => ({
+  handle,
+  node,
+  ipv4,
+  ipv6,
+  attributes: { namespace: 'default', pod: handle, node },
+});
+
+/** Polls `f` every 50 ms until it gives a value (not `undefined` or `false`), for at most `ms`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -11,20 +11,10 @@ import {
   POOL_FINALIZER,
   type StoredCondition,
 } from '../src/index.js';
-import { type Env, startEnv } from './harness.js';
+import { type Env, startEnv, until } from './harness.js';
 
 const POOL = DEFAULT_POOL.name;
 const attrs = (pod: string, node: string) => ({ namespace: 'default', pod, node });
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function condition(env: Env, pool: string, type: string): Promise<StoredCondition | undefined> {
   const p = await kubernetesIpam(env.kubeconfig()).store.pools.get(pool);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POOL, kubernetesIpam } from '../src/index.js';
-import { startEnv } from './harness.js';
+import { startEnv, until as untilWithin } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '../bin/tortie-ipam-controller.js');
@@ -104,15 +104,7 @@ function clusterRole(file: string, name: string): Rule[] {
 const granted = (rules: readonly Rule[], c: ApiCall): boolean =>
   rules.some((r) => r.apiGroups.includes(c.group) && r.resources.includes(c.resource) && r.verbs.includes(c.verb));
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined | false>): Promise<T> => untilWithin(what, f, 15_000);
 
 function exited(p: ChildProcess): Promise<number | null> {
   return new Promise((r) => {
