@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type NeighborStatus, type RouteStatus } from '../src/index.js';
+import type { NeighborStatus, RouteStatus } from '../src/index.js';
+import { ctl } from './helpers.js';
 
 const NEIGHBORS: NeighborStatus[] = [
   {
@@ -135,20 +136,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
-
-async function ctl(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
 
 describe('tortiectl bgp (status socket)', () => {
   it('peers: table and JSON', async () => {

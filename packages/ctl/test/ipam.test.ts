@@ -1,24 +1,11 @@
 // tortiectl ipam show against the embedded apiserver, with real allocations made through
 // @tortie/ipam over HTTP: table and JSON output, --show-blocks, --ip, unusable pools, bad arguments.
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startApiServer } from '@tortie/apiserver';
-import { DEFAULT_POOL, kubernetesIpam, loadCrds } from '@tortie/ipam';
+import { applyCrds, DEFAULT_POOL, kubernetesIpam } from '@tortie/ipam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IpamShowReport, main } from '../src/index.js';
-
-async function ctl(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+import type { IpamShowReport } from '../src/index.js';
+import { ctl } from './helpers.js';
 
 /** Rows of the table whose header starts with `header`, split into cells. */
 function rows(text: string, header: string): string[][] {
@@ -42,8 +29,7 @@ beforeAll(async () => {
   kubeconfig = server.kubeconfigPath;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  for (const crd of loadCrds())
-    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd as never });
+  await applyCrds(kc);
   const core = kc.makeApiClient(CoreV1Api);
   for (const n of ['n1', 'n2']) await core.createNode({ body: { metadata: { name: n } } });
   const ipam = kubernetesIpam(kc);
