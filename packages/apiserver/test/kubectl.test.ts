@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tryRun } from '@tortie/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RunningApiServer } from '../src/index.js';
@@ -27,28 +28,26 @@ interface Result {
   stderr: string;
 }
 
+// A private HOME and cache dir: no discovery cache shared between tests or with the user.
+const kubectlArgs = (args: readonly string[]): string[] => [
+  '--kubeconfig',
+  server.kubeconfigPath,
+  '--cache-dir',
+  join(dir, 'cache'),
+  ...args,
+];
+const kubectlEnv = (): Record<string, string> => ({ HOME: dir, KUBECONFIG: '' });
+
 function kubectlSpawn(args: string[]) {
-  // A private HOME and cache dir: no discovery cache shared between tests or with the user.
-  return spawn('kubectl', ['--kubeconfig', server.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args], {
-    env: { ...process.env, HOME: dir, KUBECONFIG: '' },
+  return spawn('kubectl', kubectlArgs(args), {
+    env: { ...process.env, ...kubectlEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-function kubectl(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = kubectlSpawn(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+async function kubectl(...args: string[]): Promise<Result> {
+  const r = await tryRun('kubectl', kubectlArgs(args), { env: kubectlEnv() });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 function file(name: string, doc: unknown): string {
