@@ -68,7 +68,7 @@ describe('pods on one node (embedded apiserver, real IPAM)', () => {
       type: 'tortie',
       nodename: NODE,
       mtu: 1440,
-      agent_socket: join(dir.path, 'cni.sock'),
+      agent_socket: socket,
     };
   }, 120_000);
   afterAll(async () => {
